@@ -1,0 +1,6 @@
+"""Readers and writers: CF NetCDF (atomic), regulatory met files, bundled samples."""
+
+from .netcdf import atomic_write, atomic_write_text, write_netcdf
+from .rammet import read_rammet
+
+__all__ = ["atomic_write", "atomic_write_text", "write_netcdf", "read_rammet"]
