@@ -46,12 +46,39 @@ def sigma_z_rural_keyed(x_km, cls):
     return np.minimum(sz, plume.SIGMA_Z_MAX)
 
 
+def _gauss_cdf_integral(u, sigma):
+    """G(u) = ∫_{-∞}^{u} Φ(t/σ) dt = σ (s Φ(s) + φ(s)), s = u/σ (standard normal Φ, φ)."""
+    s = u / sigma
+    return sigma * (s * 0.5 * (1.0 + erf(s / np.sqrt(2.0))) + np.exp(-0.5 * s * s) / plume.SQRT_2PI)
+
+
+def crosswind_trapezoid(y, sigma, a, b):
+    """Crosswind term of a rectangle whose sides project to crosswind extents ``a`` and ``b`` [m].
+
+    The rectangle's crosswind mass profile is the convolution of two uniform densities of widths
+    a and b (a trapezoid); convolved with the plume's N(0, σy²) it is exactly
+    [G(y+p) − G(y+m) − G(y−m) + G(y−p)] / (a b), p = (a+b)/2, m = (a−b)/2, with
+    G(u) = ∫Φ(u/σ) du. For b → 0 it tends to the uniform segment [Φ((y+a/2)/σ) − Φ((y−a/2)/σ)]/a,
+    used when b < 1e-6 a. Units: [1/m] (a probability density across the wind).
+    """
+    a, b = np.maximum(a, b), np.minimum(a, b)
+    p, m = 0.5 * (a + b), 0.5 * (a - b)
+    thin = b < 1e-6 * a
+    bb = np.where(thin, 1.0, b)
+    trap = (_gauss_cdf_integral(y + p, sigma) - _gauss_cdf_integral(y + m, sigma)
+            - _gauss_cdf_integral(y - m, sigma) + _gauss_cdf_integral(y - p, sigma)) / (a * bb)
+    c = 1.0 / (np.sqrt(2.0) * sigma)
+    uniform = (erf((y + 0.5 * a) * c) - erf((y - 0.5 * a) * c)) / (2.0 * a)
+    return np.where(thin, uniform, trap)
+
+
 @dataclass
 class SourceHours:
     """Per hour (T) and per (hour, source) (T, S) inputs of the kernel.
 
-    ``width`` (T, S) is the equivalent crosswind width [m] of area sub-sources (None for stacks),
-    whose crosswind term is the segment-averaged Gaussian instead of the point Gaussian.
+    ``width`` (T, S, 2) holds the crosswind extents (a, b) [m] of the two sides of each area
+    sub-rectangle (None for stacks): its crosswind mass profile is the trapezoid U(a) * U(b), whose
+    convolution with the Gaussian is exact (see :func:`crosswind_trapezoid`).
     ``bid`` holds (Fb, Fm, vs, s, x_fb, x_fm, dh_final) for buoyancy-induced dispersion (stacks).
     """
 
@@ -69,13 +96,17 @@ class SourceHours:
     urban: bool
     width: np.ndarray | None = None
     bid: tuple | None = None
+    sigma_fn: object = None  # optional callable (x [m], cls) -> (σy, σz) replacing PG/Briggs
+    subsources: int = 1  # consecutive sub-sources making one reported source (area splitting)
 
     def hours(self, sl: slice) -> SourceHours:
         """The same sources for a slice of hours."""
         return SourceHours(
             self.sx, self.sy, self.q[sl], self.he[sl], self.us[sl], self.sin_phi[sl],
             self.cos_phi[sl], self.cls[sl], self.zi[sl], self.lid[sl], self.decay[sl], self.urban,
-            None if self.width is None else self.width[sl], None if self.bid is None else tuple(b[sl] for b in self.bid))
+            None if self.width is None else self.width[sl],
+            None if self.bid is None else tuple(b[sl] for b in self.bid), self.sigma_fn,
+            self.subsources)
 
 
 def concentration_block(src: SourceHours, rx, ry, rz, split: bool = False):
@@ -93,7 +124,9 @@ def concentration_block(src: SourceHours, rx, ry, rz, split: bool = False):
     xd = src.sin_phi[:, None, None] * dx + src.cos_phi[:, None, None] * dy  # (T, S, R) downwind
     yc = src.cos_phi[:, None, None] * dx - src.sin_phi[:, None, None] * dy  # crosswind
     active = (src.q > 0)[:, :, None]
-    keep = (xd >= 1.0) & (np.abs(yc) <= _SECTOR_TAN * xd) & active
+    keep = (xd >= 1.0) & active
+    if src.width is None:  # ISC3's ±50° sector applies to stacks, not to area integration
+        keep &= np.abs(yc) <= _SECTOR_TAN * xd
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         return np.zeros((T, S, R) if split else (T, R))
@@ -103,37 +136,49 @@ def concentration_block(src: SourceHours, rx, ry, rz, split: bool = False):
     t = ts // S
     r = idx - ts * R
     cls = src.cls[t]
-    # dispersion coefficients
-    if src.urban:
+    us = src.us.ravel()[ts]
+    # lateral spread first: elements beyond 8.5 σy of the axis (exp < 3e-16) are dropped early
+    if src.sigma_fn is not None:
+        sy, sz = src.sigma_fn(x, cls)
+    elif src.urban:
         sy = plume.sigma_y_urban(x, cls)
-        sz = plume.sigma_z_urban(x, cls)
     else:
         x_km = x * 1e-3
         k = cls.astype(np.intp)
-        theta = 0.017453293 * (plume._PG_Y_C[k] - plume._PG_Y_D[k] * np.log(x_km))
-        sy = 465.11628 * x_km * np.tan(theta)
-        sz = sigma_z_rural_keyed(x_km, cls)
-    if src.bid is not None:  # buoyancy-induced dispersion with gradual rise inside x_f
-        fb, fm, vs, s, xfb, xfm, dhf = (b.ravel()[ts] for b in src.bid)
-        xf = np.maximum(xfb, xfm)
-        dh = np.where(x < xf, plume.gradual_plume_rise(x, fb, fm, src.us.ravel()[ts], vs, s, xfb,
-                                                       xfm, dhf), dhf)
+        sy = 465.11628 * x_km * np.tan(
+            0.017453293 * (plume._PG_Y_C[k] - plume._PG_Y_D[k] * np.log(x_km)))
+    dh = None
+    if src.bid is not None:  # buoyancy-induced dispersion, gradual rise inside x_f
+        fb, fm, vs, s, xfb, xfm, dhf = src.bid
+        dh = dhf.ravel()[ts]
+        near = np.flatnonzero(x < np.maximum(xfb, xfm).ravel()[ts])
+        if near.size:
+            tn = ts[near]
+            dh[near] = plume.gradual_plume_rise(
+                x[near], fb.ravel()[tn], fm.ravel()[tn], us[near], vs.ravel()[tn], s.ravel()[tn],
+                xfb.ravel()[tn], xfm.ravel()[tn], dh[near])
         sy = plume.bid_sigma(sy, dh)
+    w = None if src.width is None else src.width.reshape(-1, 2)[ts]
+    lateral = np.abs(y) - (0.0 if w is None else w.sum(-1) * 0.5) <= 8.5 * sy
+    if not lateral.all():
+        sel = np.flatnonzero(lateral)
+        idx, x, y, ts, t, r, cls, us, sy = (a[sel] for a in (idx, x, y, ts, t, r, cls, us, sy))
+        sz = None if src.sigma_fn is None else sz[sel]
+        dh = None if dh is None else dh[sel]
+        w = None if w is None else w[sel]
+    if src.sigma_fn is None:
+        sz = plume.sigma_z_urban(x, cls) if src.urban else sigma_z_rural_keyed(x * 1e-3, cls)
+    if dh is not None:
         sz = plume.bid_sigma(sz, dh)
-    us = src.us.ravel()[ts]
     he = src.he.ravel()[ts]
     z = rz[r]
-    v_lid = plume.vertical_term(z, he, sz)  # ground reflection only (E–F, or no lid)
-    m = src.lid[t]
-    if m.any():  # image terms for the hours with a mixing lid (A–D)
-        v_lid[m] = plume.vertical_term(z[m], he[m], sz[m], src.zi[t][m])
+    # lid only in A–D hours; an infinite lid reduces the image sum to ground reflection (E–F)
+    v_lid = plume.vertical_term(z, he, sz, np.where(src.lid[t], src.zi[t], np.inf))
     # crosswind term (already divided by √(2π) σy for points)
     if src.width is None:
         fy = np.exp(-0.5 * (y / sy) ** 2) / (plume.SQRT_2PI * sy)
     else:
-        w = src.width.ravel()[ts] * 0.5
-        c = 1.0 / (np.sqrt(2.0) * sy)
-        fy = (erf((y + w) * c) - erf((y - w) * c)) / (4.0 * w)
+        fy = crosswind_trapezoid(y, sy, w[:, 0], w[:, 1])
     conc = src.q.ravel()[ts] * 1e6 * fy * v_lid / (plume.SQRT_2PI * us * sz)
     psi = src.decay.ravel()[ts]
     conc = np.where(psi > 0, conc * np.exp(-psi * x / us), conc)

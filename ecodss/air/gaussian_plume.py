@@ -73,7 +73,7 @@ def _emission_rates(inventory, times, pollutant, kind, temporal):
     return np.broadcast_to(frame[pollutant].to_numpy(float), (len(times), len(frame))).copy()
 
 
-def _point_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life):
+def _point_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life, options):
     pts = inventory.points
     times, ws, wd, ta, cls, zi = met
     calm = ws == 0.0
@@ -88,15 +88,21 @@ def _point_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life
     fb = plume.buoyancy_flux(vs, ds, ts, tak)
     fm = plume.momentum_flux(vs, ds, ts, tak)
     dhf, _, xfb, xfm = plume.final_plume_rise(fb, fm, us, vs, ds, ts, tak, c2)
-    he = plume.stack_tip_downwash(hs[None, :], ds, vs, us) + dhf
+    if not options["plume_rise"]:
+        dhf = np.zeros_like(us)
+    hs_eff = plume.stack_tip_downwash(hs[None, :], ds, vs, us) if options["downwash"] \
+        else np.broadcast_to(hs[None, :], us.shape)
+    he = hs_eff + dhf
     s = plume.stability_parameter(tak, c2) * np.ones_like(us)
     q = _emission_rates(inventory, times, pollutant, "point", temporal) * (~calm)[:, None]
     phi = np.deg2rad((wd + 180.0) % 360.0)
     shape = us.shape
-    bid = tuple(np.broadcast_to(a, shape) for a in (fb, fm, vs, s, xfb, xfm, dhf))
+    bid = tuple(np.broadcast_to(a, shape) for a in (fb, fm, vs, s, xfb, xfm, dhf)) \
+        if options["plume_rise"] else None
     return SourceHours(
         pts["x"].to_numpy(float), pts["y"].to_numpy(float), q, he, us, np.sin(phi), np.cos(phi),
-        cls, zi, cls <= 4, np.full(shape, _decay_rate(half_life)), urban, None, bid)
+        cls, zi, cls <= 4, np.full(shape, _decay_rate(half_life)), urban, None, bid,
+        options["sigmas"])
 
 
 def _decay_rate(half_life):
@@ -104,9 +110,10 @@ def _decay_rate(half_life):
         else 0.693 / half_life
 
 
-def _area_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life, n_sub):
+def _area_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life, options):
     """Split each rectangular area into ``n_sub × n_sub`` sub-rectangles (vectorized)."""
     areas = inventory.areas
+    n_sub = options["area_subdivisions"]
     times, ws, wd, ta, cls, zi = met
     calm = ws == 0.0
     q_area = _emission_rates(inventory, times, pollutant, "area", temporal) * (~calm)[:, None]
@@ -126,10 +133,12 @@ def _area_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life,
     phi = np.deg2rad((wd + 180.0) % 360.0)
     sw = np.repeat(w / n_sub, n2)[None, :]
     sh = np.repeat(h / n_sub, n2)[None, :]
-    width = np.sqrt((sw * np.cos(phi)[:, None]) ** 2 + (sh * np.sin(phi)[:, None]) ** 2)
+    # crosswind extents of the sub-rectangle's x side and y side (crosswind unit = (cos φ, −sin φ))
+    width = np.stack([sw * np.abs(np.cos(phi))[:, None], sh * np.abs(np.sin(phi))[:, None]], -1)
     he = np.broadcast_to(rel_sub[None, :], us.shape)
     return SourceHours(sx, sy, q, he, us, np.sin(phi), np.cos(phi), cls, zi, cls <= 4,
-                       np.full(us.shape, _decay_rate(half_life)), urban, width, None)
+                       np.full(us.shape, _decay_rate(half_life)), urban, width, None,
+                       options["sigmas"], n2)
 
 
 def _blocked(src: SourceHours, rx, ry, rz, split: bool):
@@ -149,17 +158,17 @@ def _blocked(src: SourceHours, rx, ry, rz, split: bool):
     return out
 
 
-def _source_sets(inventory, met_arrays, pollutant, urban, z_anem, temporal, half_life, n_sub,
+def _source_sets(inventory, met_arrays, pollutant, urban, z_anem, temporal, half_life, options,
                  sources):
     sets = []
     if sources in ("all", "point") and inventory.points is not None and len(inventory.points) \
             and pollutant in inventory.points:
         sets.append(("point", _point_sources(inventory, met_arrays, pollutant, urban, z_anem,
-                                             temporal, half_life)))
+                                             temporal, half_life, options)))
     if sources in ("all", "area") and inventory.areas is not None and len(inventory.areas) \
             and pollutant in inventory.areas:
         sets.append(("area", _area_sources(inventory, met_arrays, pollutant, urban, z_anem,
-                                           temporal, half_life, n_sub)))
+                                           temporal, half_life, options)))
     return sets
 
 
@@ -168,6 +177,7 @@ def gaussian_plume(inventory, met, receptors, *, pollutant: str, urban: bool = F
                    anemometer_height: float = 10.0, split_by: str | None = None,
                    sources: str = "all", temporal: bool = True, half_life: float | None = None,
                    mixing_height: str | None = None, area_subdivisions: int = 10,
+                   plume_rise: bool = True, downwash: bool = True, sigmas=None,
                    chunks: dict | None = None) -> xr.Dataset:
     """Hourly Gaussian-plume concentrations of ``pollutant`` [µg/m³] (ISC3 regulatory defaults).
 
@@ -195,6 +205,12 @@ def gaussian_plume(inventory, met, receptors, *, pollutant: str, urban: bool = F
         First-order decay half-life; default 4 h for SO2 in urban mode, else none.
     area_subdivisions : int
         Sub-rectangles per side of each area source (numerical integration resolution).
+    plume_rise, downwash : bool
+        Briggs plume rise (with buoyancy-induced dispersion) and stack-tip downwash (ISC3
+        defaults: on). Off gives a passive release at stack height.
+    sigmas : callable, optional
+        ``sigmas(x [m], stability_class) -> (σy, σz)`` replacing the PG/Briggs curves (e.g.
+        σ² = 2Kx/u for the K-theory slender-plume check).
     chunks : dict, optional
         e.g. ``{"time": 24, "receptor": 4000}`` or ``{"time": 24, "y": 100, "x": 100}``: the
         result is dask-backed and computed chunk by chunk (same numbers as eager).
@@ -227,7 +243,9 @@ def gaussian_plume(inventory, met, receptors, *, pollutant: str, urban: bool = F
     times = met_arrays[0]
     if half_life is None and urban and pollutant == "SO2":
         half_life = URBAN_SO2_HALF_LIFE
-    args = (pollutant, urban, anemometer_height, temporal, half_life, int(area_subdivisions))
+    options = {"area_subdivisions": int(area_subdivisions), "plume_rise": plume_rise,
+               "downwash": downwash, "sigmas": sigmas}
+    args = (pollutant, urban, anemometer_height, temporal, half_life, options)
 
     if split_by == "sector":
         labels = _sector_labels(inventory, sources)
@@ -273,11 +291,14 @@ def _evaluate(inventory, met_arrays, receptors, args, sources, split, chunks):
     """Eager numpy result, or a dask array of the same blocks when ``chunks`` is given."""
     sets = _source_sets(inventory, met_arrays, *args, sources)
     T = len(met_arrays[0])
-    S = sum(s.q.shape[1] for _, s in sets) if split else 0
+    S = sum(s.q.shape[1] // s.subsources for _, s in sets) if split else 0
 
     def compute(t_sl, r_idx):
         rx, ry, rz = receptors.x[r_idx], receptors.y[r_idx], receptors.z[r_idx]
         outs = [_blocked(s.hours(t_sl), rx, ry, rz, split) for _, s in sets]
+        if split:  # sum the sub-rectangles of each area back into their area
+            outs = [o.reshape(o.shape[0], -1, s.subsources, o.shape[-1]).sum(2)
+                    for o, (_, s) in zip(outs, sets, strict=True)]
         nt = len(range(T)[t_sl])
         if not outs:
             return np.zeros((nt, S, rx.size) if split else (nt, rx.size))

@@ -237,26 +237,36 @@ def bid_sigma(sigma, plume_rise):
     return np.sqrt(sigma * sigma + (plume_rise / 3.5) ** 2)
 
 
-def vertical_term(z, he, sz, zi=None, n_images: int = 6):
+def vertical_term(z, he, sz, zi=None, max_images: int = 8, rtol: float = 1e-12):
     """Vertical term V of the Gaussian plume [dimensionless] (ISC3-II Eqs. 1-49/1-50).
 
     Without a lid (``zi`` None, or stable hours): ground reflection
     V = exp(−½((z−h_e)/σz)²) + exp(−½((z+h_e)/σz)²). With a mixing lid ``zi``: the image sum over
-    n = −N…N of both terms with h_e → h_e ± 2 n z_i; when σz/z_i ≥ 1.6 the well-mixed limit
-    V = √(2π) σz / z_i; zero when h_e > z_i (plume above the lid, ISC3-II §1.1.6.1).
-    ``n_images`` = 6 makes the truncated image terms < 1e-7 relative for σz < 1.6 z_i.
+    n = ±1…±N of both terms with h_e → h_e ± 2 n z_i, truncated per element once the next image is
+    below ``rtol`` of the direct term (images only matter where σz approaches z_i); when
+    σz/z_i ≥ 1.6 the well-mixed limit V = √(2π) σz / z_i; zero when h_e > z_i (plume above the lid,
+    ISC3-II §1.1.6.1).
     """
-    z, he, sz = np.asarray(z, float), np.asarray(he, float), np.asarray(sz, float)
+    z, he, sz = np.broadcast_arrays(*(np.asarray(a, float) for a in (z, he, sz)))
     a = -0.5 / (sz * sz)
-    v = np.exp(a * (z - he) ** 2) + np.exp(a * (z + he) ** 2)
+    v = np.array(np.exp(a * (z - he) ** 2) + np.exp(a * (z + he) ** 2))
     if zi is None:
         return v
-    zi = np.asarray(zi, float)
-    for n in range(1, n_images + 1):  # image order, a fixed small count
-        two_nzi = 2.0 * n * zi
-        v = v + (np.exp(a * (z - he - two_nzi) ** 2) + np.exp(a * (z + he - two_nzi) ** 2)
-                 + np.exp(a * (z - he + two_nzi) ** 2) + np.exp(a * (z + he + two_nzi) ** 2))
-    v = np.where(sz >= 1.6 * zi, SQRT_2PI * sz / zi, v)
+    zi = np.broadcast_to(np.asarray(zi, float), v.shape)
+    mixed = sz >= 1.6 * zi
+    # image n is negligible once exp(a((2n zi - he - z)² - (z - he)²)) < rtol
+    reach = np.sqrt(-2.0 * np.log(rtol)) * sz + np.abs(z - he)
+    n_needed = np.where(mixed, 0, np.ceil((reach + he + z) / (2.0 * zi))).astype(np.intp).ravel()
+    act = np.flatnonzero(n_needed > 0)
+    for n in range(1, max_images + 1):  # image order (a handful), on the elements that need it
+        act = act[n_needed[act] >= n]
+        if act.size == 0:
+            break
+        zz, hh, aa, two_nzi = z.flat[act], he.flat[act], a.flat[act], 2.0 * n * zi.flat[act]
+        v.flat[act] += (np.exp(aa * (zz - hh - two_nzi) ** 2) + np.exp(aa * (zz + hh - two_nzi) ** 2)
+                        + np.exp(aa * (zz - hh + two_nzi) ** 2)
+                        + np.exp(aa * (zz + hh + two_nzi) ** 2))
+    v = np.where(mixed, SQRT_2PI * sz / zi, v)
     return np.where(he > zi, 0.0, v)
 
 
