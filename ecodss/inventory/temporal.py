@@ -195,7 +195,7 @@ class TemporalProfiles:
                 else self.resolve(sectors)[0])
         t = pd.DatetimeIndex(np.asarray(local_times, dtype="datetime64[ns]"))
         year, month, weekday, hour = (t.year.to_numpy(), t.month.to_numpy() - 1,
-                                      t.dayofweek.to_numpy(), t.hour.to_numpy())
+                                      t.day_of_week.to_numpy(), t.hour.to_numpy())
         mbar, wbar = self._calendar_means(year, month)
         m = self._monthly[:, month].T / mbar  # (T, S)
         w = self._weekday[:, weekday].T / wbar
@@ -208,7 +208,7 @@ class TemporalProfiles:
         uym, inv = np.unique(ym, return_inverse=True)
         first = pd.to_datetime({"year": uym // 12, "month": uym % 12 + 1, "day": 1})
         ndays = first.dt.days_in_month.to_numpy()
-        w0 = first.dt.dayofweek.to_numpy()
+        w0 = first.dt.day_of_week.to_numpy()
         # Number of each weekday in the month: 4 each, plus one for the first (ndays-28) weekdays.
         offset = (np.arange(7)[None, :] - w0[:, None]) % 7
         counts = 4 + (offset < (ndays - 28)[:, None])  # (YM, 7)
