@@ -97,7 +97,20 @@ class SourceHours:
     width: np.ndarray | None = None
     bid: tuple | None = None
     sigma_fn: object = None  # optional callable (x [m], cls) -> (σy, σz) replacing PG/Briggs
-    subsources: int = 1  # consecutive sub-sources making one reported source (area splitting)
+    owner: np.ndarray | None = None  # (S,) reported-source index of each (sub-)source, sorted
+
+    @property
+    def n_reported(self) -> int:
+        """Number of reported sources (areas count once however they are subdivided)."""
+        return self.q.shape[1] if self.owner is None else int(self.owner[-1]) + 1 \
+            if self.owner.size else 0
+
+    def to_reported(self, per_subsource: np.ndarray) -> np.ndarray:
+        """Sum a (T, S_sub, R) split result over the sub-sources of each reported source."""
+        if self.owner is None or per_subsource.shape[1] == 0:
+            return per_subsource
+        starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
+        return np.add.reduceat(per_subsource, starts, axis=1)
 
     def hours(self, sl: slice) -> SourceHours:
         """The same sources for a slice of hours."""
@@ -106,7 +119,7 @@ class SourceHours:
             self.cos_phi[sl], self.cls[sl], self.zi[sl], self.lid[sl], self.decay[sl], self.urban,
             None if self.width is None else self.width[sl],
             None if self.bid is None else tuple(b[sl] for b in self.bid), self.sigma_fn,
-            self.subsources)
+            self.owner)
 
 
 def concentration_block(src: SourceHours, rx, ry, rz, split: bool = False):

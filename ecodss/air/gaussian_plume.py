@@ -111,24 +111,25 @@ def _decay_rate(half_life):
 
 
 def _area_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life, options):
-    """Split each rectangular area into ``n_sub × n_sub`` sub-rectangles (vectorized)."""
+    """Areas (polygons rasterized by the inventory) → rectangles → ``n × n`` sub-rectangles."""
     areas = inventory.areas
+    rects = inventory.area_rectangles()
     n_sub = options["area_subdivisions"]
     times, ws, wd, ta, cls, zi = met
     calm = ws == 0.0
     q_area = _emission_rates(inventory, times, pollutant, "area", temporal) * (~calm)[:, None]
-    w = areas["width"].to_numpy(float)
-    h = areas["height"].to_numpy(float)
-    frac = (np.arange(n_sub) + 0.5) / n_sub - 0.5
-    ox = (frac[None, :, None] * w[:, None, None]) + 0.0 * frac[None, None, :]  # (A, n, n)
-    oy = (frac[None, None, :] * h[:, None, None]) + 0.0 * frac[None, :, None]
-    sx = (areas["x"].to_numpy(float)[:, None, None] + ox).ravel()
-    sy = (areas["y"].to_numpy(float)[:, None, None] + oy).ravel()
+    parent = pd.Index(areas["id"]).get_indexer(rects["id"])
     n2 = n_sub * n_sub
-    rel = (areas["release_height"].to_numpy(float) if "release_height" in areas
-           else np.zeros(len(areas)))
-    q = np.repeat(q_area / n2, n2, axis=1)
-    rel_sub = np.repeat(rel, n2)
+    owner = np.repeat(parent, n2)
+    q = np.repeat(q_area[:, parent] * rects["share"].to_numpy(float), n2, axis=1) / n2
+    w = rects["width"].to_numpy(float)
+    h = rects["height"].to_numpy(float)
+    frac = (np.arange(n_sub) + 0.5) / n_sub - 0.5
+    ox = frac[None, :, None] * w[:, None, None] + 0.0 * frac[None, None, :]  # (rect, n, n)
+    oy = frac[None, None, :] * h[:, None, None] + 0.0 * frac[None, :, None]
+    sx = (rects["x"].to_numpy(float)[:, None, None] + ox).ravel()
+    sy = (rects["y"].to_numpy(float)[:, None, None] + oy).ravel()
+    rel_sub = np.repeat(rects["release_height"].to_numpy(float), n2)
     us = _wind_at(rel_sub, np.maximum(ws, 1.0), cls, z_anem, urban)
     phi = np.deg2rad((wd + 180.0) % 360.0)
     sw = np.repeat(w / n_sub, n2)[None, :]
@@ -138,7 +139,7 @@ def _area_sources(inventory, met, pollutant, urban, z_anem, temporal, half_life,
     he = np.broadcast_to(rel_sub[None, :], us.shape)
     return SourceHours(sx, sy, q, he, us, np.sin(phi), np.cos(phi), cls, zi, cls <= 4,
                        np.full(us.shape, _decay_rate(half_life)), urban, width, None,
-                       options["sigmas"], n2)
+                       options["sigmas"], owner)
 
 
 def _blocked(src: SourceHours, rx, ry, rz, split: bool):
@@ -291,14 +292,13 @@ def _evaluate(inventory, met_arrays, receptors, args, sources, split, chunks):
     """Eager numpy result, or a dask array of the same blocks when ``chunks`` is given."""
     sets = _source_sets(inventory, met_arrays, *args, sources)
     T = len(met_arrays[0])
-    S = sum(s.q.shape[1] // s.subsources for _, s in sets) if split else 0
+    S = sum(s.n_reported for _, s in sets) if split else 0
 
     def compute(t_sl, r_idx):
         rx, ry, rz = receptors.x[r_idx], receptors.y[r_idx], receptors.z[r_idx]
         outs = [_blocked(s.hours(t_sl), rx, ry, rz, split) for _, s in sets]
         if split:  # sum the sub-rectangles of each area back into their area
-            outs = [o.reshape(o.shape[0], -1, s.subsources, o.shape[-1]).sum(2)
-                    for o, (_, s) in zip(outs, sets, strict=True)]
+            outs = [s.to_reported(o) for o, (_, s) in zip(outs, sets, strict=True)]
         nt = len(range(T)[t_sl])
         if not outs:
             return np.zeros((nt, S, rx.size) if split else (nt, rx.size))

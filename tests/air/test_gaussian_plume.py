@@ -37,7 +37,7 @@ def _isc_tolerance(ref):
 def test_isc3_rural_hourly_day1(isc_case):
     _, _, rec, ds, ref_dir = isc_case
     ref = read_isc_plot(ref_dir / "isc_rural_1hr_day1.pst")
-    np.testing.assert_allclose(ref[:180, 0], rec.x, atol=1e-4)  # same receptor order
+    np.testing.assert_allclose(ref[:180, 0], rec.x, atol=0.01)  # same order (ISC: float32)
     ref_c = ref[:, 2].reshape(24, 180)
     got = ds["concentration"].values[:24]
     assert np.all(np.abs(got - ref_c) <= _isc_tolerance(ref_c))
