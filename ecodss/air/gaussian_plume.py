@@ -35,7 +35,7 @@ def _met_arrays(met, urban: bool, mixing_height: str | None):
     if isinstance(met, pd.DataFrame):
         met = xr.Dataset.from_dataframe(met.set_index("time") if "time" in met else met)
     validate_met(met, required=("wind_speed", "wind_direction", "air_temperature",
-                                "stability_class"))
+                                "stability_class"), allow_class7=True)
     if mixing_height is None:
         order = ("mixing_height_urban", "mixing_height_rural") if urban else (
             "mixing_height_rural", "mixing_height_urban")

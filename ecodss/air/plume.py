@@ -237,15 +237,23 @@ def bid_sigma(sigma, plume_rise):
     return np.sqrt(sigma * sigma + (plume_rise / 3.5) ** 2)
 
 
+#: σz/z_i above which the lid's image series is summed in its Fourier (Poisson) form.
+IMAGE_FOURIER_SWITCH = 0.2
+
+
 def vertical_term(z, he, sz, zi=None, max_images: int = 8, rtol: float = 1e-12):
     """Vertical term V of the Gaussian plume [dimensionless] (ISC3-II Eqs. 1-49/1-50).
 
     Without a lid (``zi`` None, or stable hours): ground reflection
     V = exp(−½((z−h_e)/σz)²) + exp(−½((z+h_e)/σz)²). With a mixing lid ``zi``: the image sum over
-    n = ±1…±N of both terms with h_e → h_e ± 2 n z_i, truncated per element once the next image is
-    below ``rtol`` of the direct term (images only matter where σz approaches z_i); when
-    σz/z_i ≥ 1.6 the well-mixed limit V = √(2π) σz / z_i; zero when h_e > z_i (plume above the lid,
-    ISC3-II §1.1.6.1).
+    n = ±1…±N of both terms with h_e → h_e ± 2 n z_i; when σz/z_i ≥ 1.6 the well-mixed limit
+    V = √(2π) σz / z_i; zero when h_e > z_i (plume above the lid, ISC3-II §1.1.6.1).
+
+    The infinite image sum is evaluated to relative accuracy ``rtol``: directly (truncated per
+    element) while σz/z_i < 0.2, else through its exact Poisson-summation dual
+    V = (√(2π) σz/z_i) [1 + 2 Σ_m exp(−½ (π m σz/z_i)²) cos(π m z/z_i) cos(π m h_e/z_i)]
+    (the Fourier series of the reflected Gaussian between two walls; e.g. Carslaw & Jaeger 1959,
+    *Conduction of Heat in Solids*, §2.6), which needs only a few terms there.
     """
     z, he, sz = np.broadcast_arrays(*(np.asarray(a, float) for a in (z, he, sz)))
     a = -0.5 / (sz * sz)
@@ -253,10 +261,13 @@ def vertical_term(z, he, sz, zi=None, max_images: int = 8, rtol: float = 1e-12):
     if zi is None:
         return v
     zi = np.broadcast_to(np.asarray(zi, float), v.shape)
-    mixed = sz >= 1.6 * zi
-    # image n is negligible once exp(a((2n zi - he - z)² - (z - he)²)) < rtol
-    reach = np.sqrt(-2.0 * np.log(rtol)) * sz + np.abs(z - he)
-    n_needed = np.where(mixed, 0, np.ceil((reach + he + z) / (2.0 * zi))).astype(np.intp).ravel()
+    ratio = sz / zi
+    mixed = ratio >= 1.6
+    reach = np.sqrt(-2.0 * np.log(rtol))
+    images = ~mixed & (ratio < IMAGE_FOURIER_SWITCH)
+    # direct images: image n is negligible once its distance exceeds `reach` σz past the source
+    n_needed = np.where(images, np.ceil((reach * sz + np.abs(z - he) + he + z) / (2.0 * zi)),
+                        0).astype(np.intp).ravel()
     act = np.flatnonzero(n_needed > 0)
     for n in range(1, max_images + 1):  # image order (a handful), on the elements that need it
         act = act[n_needed[act] >= n]
@@ -266,7 +277,17 @@ def vertical_term(z, he, sz, zi=None, max_images: int = 8, rtol: float = 1e-12):
         v.flat[act] += (np.exp(aa * (zz - hh - two_nzi) ** 2) + np.exp(aa * (zz + hh - two_nzi) ** 2)
                         + np.exp(aa * (zz - hh + two_nzi) ** 2)
                         + np.exp(aa * (zz + hh + two_nzi) ** 2))
-    v = np.where(mixed, SQRT_2PI * sz / zi, v)
+    four = np.flatnonzero((~mixed & ~images).ravel())
+    if four.size:
+        r = ratio.flat[four]
+        m_needed = np.ceil(reach / (np.pi * r)).astype(np.intp)
+        cz, ch = np.pi * z.flat[four] / zi.flat[four], np.pi * he.flat[four] / zi.flat[four]
+        total = np.ones(four.size)
+        for m in range(1, int(m_needed.max()) + 1):  # Fourier order, ≤ 12 for σz/z_i ≥ 0.2
+            term = np.exp(-0.5 * (np.pi * m * r) ** 2) * np.cos(m * cz) * np.cos(m * ch)
+            total += 2.0 * np.where(m <= m_needed, term, 0.0)
+        v.flat[four] = SQRT_2PI * r * total
+    v = np.where(mixed, SQRT_2PI * ratio, v)
     return np.where(he > zi, 0.0, v)
 
 
