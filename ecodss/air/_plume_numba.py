@@ -9,6 +9,7 @@ upwind pairs before any arithmetic and keeps every intermediate in registers.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -24,6 +25,7 @@ _SQRT2PI = math.sqrt(2.0 * math.pi)
 _SQRT2 = math.sqrt(2.0)
 _REACH = math.sqrt(-2.0 * math.log(1e-12))  # image truncation as in plume.vertical_term
 _SWITCH = plume.IMAGE_FOURIER_SWITCH
+_RBLOCK = 512  # receptors per parallel job
 
 
 def _tables():
@@ -46,108 +48,147 @@ def _kernel(rx, ry, rz, sx, sy_, q, he, us, sinp, cosp, cls, zi, lid, decay, urb
             pg_c, pg_d, urb_y, urb_za, urb_zb, urb_zp, edges, ta, tb, nedge, out):
     T, S = q.shape
     R = rx.size
-    for r in numba.prange(R):  # noqa: B007  # receptors in parallel; each owns its output column
-        for t in range(T):
-            k = cls[t]
-            for s in range(S):
-                qq = q[t, s]
-                if qq <= 0.0:
-                    continue
+    nblk = (R + _RBLOCK - 1) // _RBLOCK
+    for job in numba.prange(T * nblk):  # (hour, receptor block) jobs own disjoint output
+        t = job // nblk
+        r0 = (job % nblk) * _RBLOCK
+        r1 = min(r0 + _RBLOCK, R)
+        k = cls[t]
+        sp = sinp[t]
+        cp = cosp[t]
+        lz = zi[t]
+        has_lid = lid[t]
+        for s in range(S):  # per-(hour, source) constants hoisted out of the receptor loop
+            qq = q[t, s]
+            if qq <= 0.0:
+                continue
+            u = us[t, s]
+            h = he[t, s]
+            psi = decay[t, s]
+            xf = max(xfb[t, s], xfm[t, s]) if has_bid else 0.0
+            half = 0.5 * (wa[t, s] + wb[t, s]) if has_width else 0.0
+            so = s if split else 0
+            for r in range(r0, r1):
                 dx = rx[r] - sx[s]
                 dy = ry[r] - sy_[s]
-                x = sinp[t] * dx + cosp[t] * dy
+                x = sp * dx + cp * dy
                 if x < 1.0:
                     continue
-                y = cosp[t] * dx - sinp[t] * dy
+                y = cp * dx - sp * dy
                 if not has_width and abs(y) > 1.191754 * x:
                     continue
-                u = us[t, s]
+                xk = x * 1e-3
+                lx = math.log(xk)
                 if urban:
                     sig_y = urb_y[k] * x / math.sqrt(1.0 + 0.0004 * x)
                 else:
-                    xk = x * 1e-3
-                    sig_y = 465.11628 * xk * math.tan(0.017453293 * (pg_c[k] - pg_d[k]
-                                                                     * math.log(xk)))
+                    sig_y = 465.11628 * xk * math.tan(0.017453293 * (pg_c[k] - pg_d[k] * lx))
                 dh = 0.0
                 if has_bid:
                     dh = dhf[t, s]
-                    if x < max(xfb[t, s], xfm[t, s]):
-                        dh_b = 1.60 * np.cbrt(fb[t, s]) * min(x, xfb[t, s]) ** (2.0 / 3.0) / u
-                        beta = 1.0 / 3.0 + u / vs[t, s]
-                        xp = min(x, xfm[t, s])
-                        st = sst[t, s]
-                        if st > 0:
-                            sq = math.sqrt(st)
-                            dh_m = np.cbrt(3.0 * fm[t, s] * math.sin(sq * xp / u)
-                                           / (beta * beta * u * sq))
-                        else:
-                            dh_m = np.cbrt(3.0 * fm[t, s] * xp / (beta * beta * u * u))
-                        if not math.isfinite(dh_m):
-                            dh_m = 0.0
-                        dh = min(max(dh_b, dh_m), dh)
+                    if x < xf:
+                        dh = _gradual(x, fb[t, s], fm[t, s], u, vs[t, s], sst[t, s], xfb[t, s],
+                                      xfm[t, s], dh)
                     sig_y = math.sqrt(sig_y * sig_y + (dh / 3.5) ** 2)
-                half = 0.5 * (wa[t, s] + wb[t, s]) if has_width else 0.0
                 if abs(y) - half > 8.5 * sig_y:
                     continue
                 if urban:
                     sig_z = min(urb_za[k] * x * (1.0 + urb_zb[k] * x) ** urb_zp[k], 5000.0)
+                elif k == 1 and xk > 3.11:
+                    sig_z = 5000.0
                 else:
-                    xk = x * 1e-3
                     j = 0
                     while j < nedge[k] and edges[k, j] < xk:
                         j += 1
-                    if k == 1 and xk > 3.11:
-                        sig_z = 5000.0
-                    else:
-                        sig_z = min(ta[k, j] * math.exp(tb[k, j] * math.log(xk)), 5000.0)
+                    sig_z = min(ta[k, j] * math.exp(tb[k, j] * lx), 5000.0)
                 if has_bid:
                     sig_z = math.sqrt(sig_z * sig_z + (dh / 3.5) ** 2)
                 z = rz[r]
-                h = he[t, s]
-                a = -0.5 / (sig_z * sig_z)
-                v = math.exp(a * (z - h) ** 2) + math.exp(a * (z + h) ** 2)
-                if lid[t]:
-                    lz = zi[t]
-                    if h > lz:
-                        v = 0.0
-                    elif sig_z >= 1.6 * lz:
-                        v = _SQRT2PI * sig_z / lz
-                    elif sig_z < _SWITCH * lz:  # direct image sum, truncated
-                        nmax = min(int(math.ceil((_REACH * sig_z + abs(z - h) + h + z)
-                                                 / (2.0 * lz))), 8)
-                        for n in range(1, nmax + 1):
-                            tz = 2.0 * n * lz
-                            v += (math.exp(a * (z - h - tz) ** 2) + math.exp(a * (z + h - tz) ** 2)
-                                  + math.exp(a * (z - h + tz) ** 2)
-                                  + math.exp(a * (z + h + tz) ** 2))
-                    else:  # its Poisson dual (see plume.vertical_term)
-                        rr = sig_z / lz
-                        mmax = int(math.ceil(_REACH / (math.pi * rr)))
-                        cz = math.pi * z / lz
-                        ch = math.pi * h / lz
-                        total = 1.0
-                        for mm in range(1, mmax + 1):
-                            total += 2.0 * (math.exp(-0.5 * (math.pi * mm * rr) ** 2)
-                                            * math.cos(mm * cz) * math.cos(mm * ch))
-                        v = _SQRT2PI * rr * total
+                v = _vertical(z, h, sig_z, lz, has_lid)
                 if has_width:
-                    aa = max(wa[t, s], wb[t, s])
-                    bb = min(wa[t, s], wb[t, s])
-                    if bb < 1e-6 * aa:
-                        c = 1.0 / (_SQRT2 * sig_y)
-                        fy = (math.erf((y + 0.5 * aa) * c) - math.erf((y - 0.5 * aa) * c)) / (
-                            2.0 * aa)
-                    else:
-                        p = 0.5 * (aa + bb)
-                        m = 0.5 * (aa - bb)
-                        fy = (_g(y + p, sig_y) - _g(y + m, sig_y) - _g(y - m, sig_y)
-                              + _g(y - p, sig_y)) / (aa * bb)
+                    fy = _crosswind_area(y, sig_y, wa[t, s], wb[t, s])
                 else:
                     fy = math.exp(-0.5 * (y / sig_y) ** 2) / (_SQRT2PI * sig_y)
                 conc = qq * 1e6 * fy * v / (_SQRT2PI * u * sig_z)
-                if decay[t, s] > 0.0:
-                    conc *= math.exp(-decay[t, s] * x / u)
-                out[t, s if split else 0, r] += conc
+                if psi > 0.0:
+                    conc *= math.exp(-psi * x / u)
+                out[t, so, r] += conc
+
+
+def _gradual(x, fb, fm, u, vs, st, xfb, xfm, dhf):
+    """plume.gradual_plume_rise for one element."""
+    dh_b = 1.60 * np.cbrt(fb) * min(x, xfb) ** (2.0 / 3.0) / u
+    beta = 1.0 / 3.0 + u / vs
+    xp = min(x, xfm)
+    if st > 0:
+        sq = math.sqrt(st)
+        dh_m = np.cbrt(3.0 * fm * math.sin(sq * xp / u) / (beta * beta * u * sq))
+    else:
+        dh_m = np.cbrt(3.0 * fm * xp / (beta * beta * u * u))
+    if not math.isfinite(dh_m):
+        dh_m = 0.0
+    return min(max(dh_b, dh_m), dhf)
+
+
+def _vertical(z, h, sig_z, lz, has_lid):
+    """plume.vertical_term for one element (same truncation and Fourier switch).
+
+    Cheaper algebra, same sums: for a ground-level receptor the reflected pairs are equal
+    (one exp each), and the Fourier terms use recurrences (q^(m²) and Chebyshev cosines) so the
+    whole series costs one exp and two cosines.
+    """
+    a = -0.5 / (sig_z * sig_z)
+    ground = z == 0.0
+    if ground:
+        v = 2.0 * math.exp(a * h * h)
+    else:
+        v = math.exp(a * (z - h) ** 2) + math.exp(a * (z + h) ** 2)
+    if not has_lid:
+        return v
+    if h > lz:
+        return 0.0
+    rr = sig_z / lz
+    if rr >= 1.6:
+        return _SQRT2PI * rr
+    if rr < _SWITCH:  # direct image sum, truncated
+        nmax = min(int(math.ceil((_REACH * sig_z + abs(z - h) + h + z) / (2.0 * lz))), 8)
+        for n in range(1, nmax + 1):
+            tz = 2.0 * n * lz
+            if ground:
+                v += 2.0 * (math.exp(a * (h - tz) ** 2) + math.exp(a * (h + tz) ** 2))
+            else:
+                v += (math.exp(a * (z - h - tz) ** 2) + math.exp(a * (z + h - tz) ** 2)
+                      + math.exp(a * (z - h + tz) ** 2) + math.exp(a * (z + h + tz) ** 2))
+        return v
+    mmax = int(math.ceil(_REACH / (math.pi * rr)))  # its Poisson dual
+    q = math.exp(-0.5 * (math.pi * rr) ** 2)
+    q2 = q * q
+    qodd = q  # q^(2m-1)
+    qm = 1.0  # q^(m²)
+    c1h = math.cos(math.pi * h / lz)
+    c1z = math.cos(math.pi * z / lz)
+    ch_prev, ch = 1.0, c1h  # cos((m-1)θ), cos(mθ) by Chebyshev recurrence
+    cz_prev, cz = 1.0, c1z
+    total = 1.0
+    for _ in range(mmax):
+        qm *= qodd
+        qodd *= q2
+        total += 2.0 * qm * ch * cz
+        ch_prev, ch = ch, 2.0 * c1h * ch - ch_prev
+        cz_prev, cz = cz, 2.0 * c1z * cz - cz_prev
+    return _SQRT2PI * rr * total
+
+
+def _crosswind_area(y, sig_y, wa, wb):
+    """_plume_kernel.crosswind_trapezoid for one element."""
+    aa = max(wa, wb)
+    bb = min(wa, wb)
+    if bb < 1e-6 * aa:
+        c = 1.0 / (_SQRT2 * sig_y)
+        return (math.erf((y + 0.5 * aa) * c) - math.erf((y - 0.5 * aa) * c)) / (2.0 * aa)
+    p = 0.5 * (aa + bb)
+    m = 0.5 * (aa - bb)
+    return (_g(y + p, sig_y) - _g(y + m, sig_y) - _g(y - m, sig_y) + _g(y - p, sig_y)) / (aa * bb)
 
 
 def _g(u, sigma):
@@ -157,7 +198,9 @@ def _g(u, sigma):
 
 AVAILABLE = numba is not None
 if AVAILABLE:  # compiled lazily on first call, cached on disk (numba cache=True)
-    _g = numba.njit(cache=True, error_model="numpy")(_g)
+    _g, _gradual, _vertical, _crosswind_area = (
+        numba.njit(cache=True, error_model="numpy")(f)
+        for f in (_g, _gradual, _vertical, _crosswind_area))
     _KERNELS = {False: numba.njit(cache=True, error_model="numpy")(_kernel),
                 True: numba.njit(parallel=True, cache=True, error_model="numpy")(_kernel)}
 
@@ -185,6 +228,9 @@ def concentration_block_numba(src: SourceHours, rx, ry, rz, split: bool = False,
         wb = np.ascontiguousarray(src.width[..., 1])
     else:
         wa = wb = zeros
+    # numba's parallel pool must not be entered from several threads at once (dask workers):
+    # only the main thread runs the parallel variant.
+    parallel = parallel and threading.current_thread() is threading.main_thread()
     f = np.ascontiguousarray
     _compiled(parallel)(
         f(rx, float), f(ry, float), f(rz, float), f(src.sx, float), f(src.sy, float),

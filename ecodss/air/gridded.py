@@ -18,7 +18,7 @@ from scipy import fft
 
 from ..errors import GridError, MissingFieldError
 from ..validation import check_nonnegative
-from .gaussian_plume import _met_arrays, _source_sets, _to_dataset
+from .gaussian_plume import _blocked, _met_arrays, _resolve_backend, _source_sets, _to_dataset
 from .receptors import Receptors
 
 
@@ -40,15 +40,13 @@ def unit_cell_kernel(dx, dy, ny, nx, met, *, release_height=0.0, urban=False,
         "release_height": [release_height], "PM2.5": [1.0]}))
     met_arrays = _met_arrays(met, urban, mixing_height)
     options = {"area_subdivisions": int(area_subdivisions), "plume_rise": False,
-               "downwash": False, "sigmas": None}
+               "downwash": False, "sigmas": None, "backend": _resolve_backend("auto")}
     (_, src), = _source_sets(cell, met_arrays, "PM2.5", urban, anemometer_height, False,
                              half_life, options, "area")
-    from .gaussian_plume import _blocked
-
     ox = dx * np.arange(-(nx - 1), nx)
     oy = dy * np.arange(-(ny - 1), ny)
     rec = Receptors.grid(ox, oy)
-    k = _blocked(src, rec.x, rec.y, rec.z, split=False)
+    k = _blocked(src, rec.x, rec.y, rec.z, False, options["backend"], parallel=True)
     return k.reshape(len(met_arrays[0]), oy.size, ox.size)
 
 
