@@ -1,0 +1,1 @@
+"""Workflows: the decision chains built from models (forecast → AQI → alert level → decision)."""
