@@ -10,11 +10,9 @@ def _demo(args) -> int:
     from tqdm import tqdm
 
     from .samples import load_sample
-    from .workflows.city_forecast import run_city_forecast
+    from .workflows.city_forecast import STEPS, run_city_forecast
 
-    steps = ["inputs read and validated", "station forecasts", "AQI and alert level",
-             "stacks on the grid", "area sources", "gridded PM2.5", "products written"]
-    bar = tqdm(total=len(steps) + 2, desc="ecodss demo", unit="step", file=sys.stderr)
+    bar = tqdm(total=len(STEPS), desc="ecodss demo", unit="step", file=sys.stderr)
 
     def progress(name):
         bar.set_postfix_str(name)
@@ -36,8 +34,8 @@ def report(result, out_dir) -> str:
         aqi = "  –" if day["aqi"] is None else f"{day['aqi']:>4d}"
         lines.append(f"{day['date']}  {aqi}  {day['category']:<24} {day['primary_pollutant']}")
     alert = d["alert"]
-    lines += ["", f"alert level: {alert.get('level_name', alert.get('level'))}"]
-    shares = alert.get("reduction_share") or alert.get("required_reduction") or {}
+    lines += ["", f"alert level: {alert['level_name']} ({alert['level_name_zh']})"]
+    shares = alert["reduction_share"]
     if shares:
         lines.append("required reductions: " + ", ".join(
             f"{k} {100 * v:.0f} %" for k, v in shares.items()))

@@ -24,6 +24,9 @@ from ..io.netcdf import atomic_write_text, write_netcdf
 from ..met.dataset import met_from_dataframe
 from ..timeutil import daily_mean
 
+#: Progress steps reported by :func:`run_city_forecast`, in order.
+STEPS = ("inputs read and validated", "station forecasts", "AQI and alert level",
+         "stacks on the grid", "area sources on the grid", "gridded PM2.5", "products written")
 #: Pollutants modelled at the stations for the AQI; NO2 comes from NOx by ARM2, O3 from background.
 STATION_POLLUTANTS = ("PM2.5", "PM10", "SO2", "NOx", "CO")
 
@@ -58,7 +61,7 @@ def _local_fields(inv, met, grid, urban, z_anem, area_subdivisions, chunks, step
                                   anemometer_height=z_anem,
                                   area_subdivisions=area_subdivisions)["concentration"]
         total = total + conc.data
-        step(f"area sources at {height:g} m")
+    step("area sources on the grid")
     return total
 
 
@@ -68,7 +71,7 @@ def run_city_forecast(case, *, out_dir=None, area_subdivisions: int = 3,
 
     Writes ``forecast.nc`` (CF), ``decision.json`` and PNG maps into ``out_dir`` when given.
     """
-    from ..emergency import aqi, alert_level
+    from ..emergency import alert_level, aqi
 
     timings, t0 = {}, [_time.perf_counter()]
 
