@@ -65,11 +65,14 @@ def _local_fields(inv, met, grid, urban, z_anem, area_subdivisions, chunks, step
     return total
 
 
-def run_city_forecast(case, *, out_dir=None, area_subdivisions: int = 3,
+def run_city_forecast(case, *, out_dir=None, model_parameters: dict | None = None,
                       chunks: dict | None = None, progress=None) -> CityForecast:
     """Run the chain on a :class:`ecodss.samples.SampleCase` and optionally write the products.
 
-    Writes ``forecast.nc`` (CF), ``decision.json`` and PNG maps into ``out_dir`` when given.
+    ``model_parameters`` (from a model configuration, ``models/*.yaml``) may set ``urban``,
+    ``anemometer_height`` and ``area_subdivisions`` of the Gaussian plume; otherwise the case's
+    domain file decides. Writes ``forecast.nc`` (CF), ``decision.json`` and PNG maps into
+    ``out_dir`` when given.
     """
     from ..emergency import alert_level, aqi
 
@@ -85,8 +88,10 @@ def run_city_forecast(case, *, out_dir=None, area_subdivisions: int = 3,
     dom = case.domain
     chunks = chunks or {"time": 24, "y": 30, "x": 30}
     grid = Grid(**dom["grid"])
-    urban = bool(dom["urban"])
-    z_anem = float(dom.get("anemometer_height", 10.0))
+    params = dict(model_parameters or {})
+    urban = bool(params.pop("urban", dom["urban"]))
+    z_anem = float(params.pop("anemometer_height", dom.get("anemometer_height", 10.0)))
+    area_subdivisions = int(params.pop("area_subdivisions", 3))
     inv = Inventory.from_points(case.points, units="t/yr").combine(
         Inventory.from_areas(case.areas, units="t/yr"))
     met = met_from_dataframe(case.met, units={"cloud_cover": "tenths"})

@@ -1,0 +1,90 @@
+"""Named model configurations and scenario files (YAML), validated with pydantic.
+
+A *model configuration* (``models/*.yaml``) names a registered model and fixes some of its keyword
+parameters; a *scenario* (``scenarios/*.yaml``) names a workflow, its inputs, the model
+configuration and the output folder. The CLI (``ecodss run``), Python and later the batch runner
+and the server all read them through these two functions.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError
+from .registry import ModelInfo, get_model
+
+#: Top-level folders of a source checkout holding the bundled configurations.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ModelConfig(BaseModel):
+    """``model`` (registered name), free ``description``, fixed keyword ``parameters``."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str
+    description: str = ""
+    parameters: dict[str, Any] = {}
+
+
+class ScenarioConfig(BaseModel):
+    """A run: ``workflow`` name, ``model`` configuration file, ``inputs`` and ``output`` folder."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    workflow: str = "city_forecast"
+    description: str = ""
+    model: str | None = None
+    inputs: dict[str, Any] = {}
+    output: str = "ecodss-out"
+
+
+def _read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _validated(cls, data: dict, path):
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{path}: field {field!r}: {err['msg']}") from None
+
+
+def load_model_config(path: str | Path) -> tuple[ModelInfo, dict]:
+    """Read a model configuration; returns the registered model and its checked parameters.
+
+    Raises :class:`ConfigError` naming an unknown model or a parameter the model does not take.
+    """
+    cfg = _validated(ModelConfig, _read_yaml(path), path)
+    try:
+        info = get_model(cfg.model)
+    except KeyError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    accepted = inspect.signature(info.func).parameters
+    for name in cfg.parameters:
+        if name not in accepted or accepted[name].kind != inspect.Parameter.KEYWORD_ONLY:
+            raise ConfigError(f"{path}: model {cfg.model!r} has no keyword parameter {name!r}; "
+                              f"it takes {sorted(k for k, p in accepted.items() if p.kind == 3)}")
+    return info, dict(cfg.parameters)
+
+
+def load_scenario(path: str | Path) -> ScenarioConfig:
+    """Read and validate a scenario file; relative paths are resolved against its folder."""
+    path = Path(path)
+    sc = _validated(ScenarioConfig, _read_yaml(path), path)
+    if sc.model is not None and not Path(sc.model).is_absolute():
+        candidate = (path.parent / sc.model).resolve()
+        sc.model = str(candidate if candidate.exists() else REPO_ROOT / sc.model)
+    return sc
