@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 #: The scenario ``ecodss demo`` runs (bundled sample, urban ISC3 configuration).
 DEMO_SCENARIO = "shijiazhuang_haze_2026-01.yaml"
 

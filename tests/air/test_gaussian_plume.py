@@ -188,21 +188,9 @@ def _city_inventory():
     return Inventory(points=pts, areas=areas)
 
 
-def _varied_met(n=24):
-    rng = np.random.default_rng(3)
-    t = pd.date_range("2026-01-10", periods=n, freq="h")
-    return xr.Dataset({
-        "wind_speed": ("time", rng.uniform(0.5, 6, n)),
-        "wind_direction": ("time", rng.uniform(0, 360, n)),
-        "air_temperature": ("time", rng.uniform(265, 280, n)),
-        "stability_class": ("time", rng.integers(1, 7, n)),
-        "mixing_height": ("time", rng.uniform(150, 1200, n)),
-    }, coords={"time": t})
-
-
 @pytest.mark.parametrize("urban", [False, True])
-def test_grid_dask_equals_numpy_and_split_sums(urban):
-    inv, met = _city_inventory(), _varied_met()
+def test_grid_dask_equals_numpy_and_split_sums(urban, varied_met):
+    inv, met = _city_inventory(), varied_met()
     rec = Receptors.grid(np.arange(-6000.0, 6001.0, 500.0), np.arange(-5000.0, 5001.0, 500.0))
     eager = gaussian_plume(inv, met, rec, pollutant="SO2", urban=urban, temporal=False)
     c = eager["concentration"]
@@ -255,8 +243,8 @@ def test_bad_inputs_raise_named_errors():
 
 
 @pytest.mark.parametrize("split_by", [None, "source"])
-def test_numba_kernel_equals_numpy_kernel(split_by):
-    inv, met = _city_inventory(), _varied_met(12)
+def test_numba_kernel_equals_numpy_kernel(split_by, varied_met):
+    inv, met = _city_inventory(), varied_met(12)
     rec = Receptors.grid(np.arange(-6000.0, 6001.0, 400.0), np.arange(-5000.0, 5001.0, 400.0))
     for urban in (False, True):
         kw = dict(pollutant="SO2", urban=urban, temporal=False, split_by=split_by)

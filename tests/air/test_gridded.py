@@ -10,26 +10,14 @@ from ecodss.air import gaussian_plume
 from ecodss.air.gridded import gridded_area_plume
 
 
-def _met(n=6):
-    rng = np.random.default_rng(11)
-    t = pd.date_range("2026-01-10", periods=n, freq="h")
-    return xr.Dataset({
-        "wind_speed": ("time", rng.uniform(0.8, 5, n)),
-        "wind_direction": ("time", rng.uniform(0, 360, n)),
-        "air_temperature": ("time", rng.uniform(265, 280, n)),
-        "stability_class": ("time", rng.integers(1, 7, n)),
-        "mixing_height": ("time", rng.uniform(150, 900, n)),
-    }, coords={"time": t})
-
-
-@pytest.fixture(scope="module")
-def case():
+@pytest.fixture
+def case(varied_met):
     rng = np.random.default_rng(5)
     dx, nx, ny = 500.0, 14, 11
     x = 1000.0 + dx * (np.arange(nx) + 0.5)
     y = 2000.0 + dx * (np.arange(ny) + 0.5)
     rates = rng.uniform(0.0, 2.0, (ny, nx)) * (rng.uniform(size=(ny, nx)) > 0.3)
-    met = _met()
+    met = varied_met(6, seed=11)
     emis = xr.DataArray(np.broadcast_to(rates, (met.sizes["time"], ny, nx)).copy(),
                         dims=("time", "y", "x"), coords={"time": met["time"], "y": y, "x": x},
                         name="PM2.5", attrs={"units": "g s-1"})
