@@ -18,7 +18,7 @@ from scipy import fft
 
 from ..errors import GridError, MissingFieldError
 from ..validation import check_nonnegative
-from .gaussian_plume import _blocked, _met_arrays, _resolve_backend, _source_sets, _to_dataset
+from .plume_model import _blocked, _met_arrays, _resolve_backend, _source_sets, _to_dataset
 from .receptors import Receptors
 
 
