@@ -56,8 +56,9 @@ class Grid:
                 raise GridError(f"{name}={v} m must be a finite positive cell size", field=name)
         for name in ("nx", "ny", "chunk"):
             v = getattr(self, name)
-            if int(v) != v or v < 1:
+            if not np.isfinite(v) or int(v) != v or v < 1:
                 raise GridError(f"{name}={v} must be a positive integer", field=name)
+            object.__setattr__(self, name, int(v))  # 4.0 → 4: shapes and chunks need ints
         for name in ("x0", "y0"):
             if not np.isfinite(getattr(self, name)):
                 raise GridError(f"{name} must be finite", field=name)
@@ -65,6 +66,10 @@ class Grid:
             self._pyproj_crs  # noqa: B018 - validate eagerly
         except Exception as exc:  # pyproj raises CRSError
             raise GridError(f"unknown crs={self.crs!r}: {exc}", field="crs") from None
+        crs = self._pyproj_crs
+        if not crs.is_projected or any(a.unit_name != "metre" for a in crs.axis_info):
+            raise GridError(f"crs={self.crs!r} must be a projected CRS in metres "
+                            "(x0, y0, dx, dy are metres)", field="crs")
 
     @classmethod
     def from_extent(cls, xmin, ymin, xmax, ymax, resolution, crs="EPSG:32650", chunk=DEFAULT_CHUNK):
@@ -120,10 +125,11 @@ class Grid:
     def cell_index(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """Row/column index (iy, ix) of the cells containing (x, y); -1 outside the domain."""
         x, y = np.asarray(x, float), np.asarray(y, float)
-        ix = np.floor((x - self.x0) / self.dx).astype(int)
-        iy = np.floor((y - self.y0) / self.dy).astype(int)
         inside = self.contains(x, y)
-        return np.where(inside, iy, -1), np.where(inside, ix, -1)
+        # (x - x0)/dx can round up to nx for the last floats below the far edge: clip to the grid
+        ix = np.minimum(np.floor(np.where(inside, (x - self.x0) / self.dx, 0.0)), self.nx - 1)
+        iy = np.minimum(np.floor(np.where(inside, (y - self.y0) / self.dy, 0.0)), self.ny - 1)
+        return np.where(inside, iy, -1).astype(int), np.where(inside, ix, -1).astype(int)
 
     def transform_to_lonlat(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """Projected (x, y) [m] → WGS84 (lon, lat) [degrees]."""
