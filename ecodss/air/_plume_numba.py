@@ -104,12 +104,13 @@ def _kernel(rx, ry, rz, sx, sy_, q, he, us, sinp, cosp, cls, zi, lid, decay, urb
                 if has_bid:
                     sig_z = math.sqrt(sig_z * sig_z + (dh / 3.5) ** 2)
                 z = rz[r]
-                v = _vertical(z, h, sig_z, lz, has_lid)
                 if has_width:
-                    fy = _crosswind_area(y, sig_y, wa[t, s], wb[t, s])
-                else:
-                    fy = math.exp(-0.5 * (y / sig_y) ** 2) / (_SQRT2PI * sig_y)
-                conc = qq * 1e6 * fy * v / (_SQRT2PI * u * sig_z)
+                    vfy = _vertical(z, h, sig_z, lz, has_lid, 0.0) * _crosswind_area(
+                        y, sig_y, wa[t, s], wb[t, s])
+                else:  # lateral Gaussian folded into the vertical exponentials
+                    vfy = _vertical(z, h, sig_z, lz, has_lid, -0.5 * (y / sig_y) ** 2) / (
+                        _SQRT2PI * sig_y)
+                conc = qq * 1e6 * vfy / (_SQRT2PI * u * sig_z)
                 if psi > 0.0:
                     conc *= math.exp(-psi * x / u)
                 out[t, so, r] += conc
@@ -130,37 +131,44 @@ def _gradual(x, fb, fm, u, vs, st, xfb, xfm, dhf):
     return min(max(dh_b, dh_m), dhf)
 
 
-def _vertical(z, h, sig_z, lz, has_lid):
-    """plume.vertical_term for one element (same truncation and Fourier switch).
+def _vertical(z, h, sig_z, lz, has_lid, e):
+    """plume.vertical_term × exp(e) for one element (same truncation and Fourier switch).
 
-    Cheaper algebra, same sums: for a ground-level receptor the reflected pairs are equal
-    (one exp each), and the Fourier terms use recurrences (q^(m²) and Chebyshev cosines) so the
-    whole series costs one exp and two cosines.
+    ``e`` is the lateral exponent −½(y/σy)², folded into each exponential. Cheaper algebra, same
+    sums: for a ground-level receptor the reflected pairs are equal (one exp each), and the
+    Fourier terms use recurrences (q^(m²) and Chebyshev cosines): one exp and two cosines.
     """
+    if has_lid and h > lz:
+        return 0.0
     a = -0.5 / (sig_z * sig_z)
+    rr = sig_z / lz if has_lid else 0.0
+    if rr >= 1.6:
+        return _SQRT2PI * rr * math.exp(e)
+    if rr >= _SWITCH:
+        return _fourier(z, h, rr, lz) * math.exp(e)
     ground = z == 0.0
     if ground:
-        v = 2.0 * math.exp(a * h * h)
+        v = 2.0 * math.exp(a * h * h + e)
     else:
-        v = math.exp(a * (z - h) ** 2) + math.exp(a * (z + h) ** 2)
+        v = math.exp(a * (z - h) ** 2 + e) + math.exp(a * (z + h) ** 2 + e)
     if not has_lid:
         return v
-    if h > lz:
-        return 0.0
-    rr = sig_z / lz
-    if rr >= 1.6:
-        return _SQRT2PI * rr
-    if rr < _SWITCH:  # direct image sum, truncated
-        nmax = min(int(math.ceil((_REACH * sig_z + abs(z - h) + h + z) / (2.0 * lz))), 8)
-        for n in range(1, nmax + 1):
-            tz = 2.0 * n * lz
-            if ground:
-                v += 2.0 * (math.exp(a * (h - tz) ** 2) + math.exp(a * (h + tz) ** 2))
-            else:
-                v += (math.exp(a * (z - h - tz) ** 2) + math.exp(a * (z + h - tz) ** 2)
-                      + math.exp(a * (z - h + tz) ** 2) + math.exp(a * (z + h + tz) ** 2))
-        return v
-    mmax = int(math.ceil(_REACH / (math.pi * rr)))  # its Poisson dual
+    # direct image sum, truncated as in plume.vertical_term
+    d = h + z + math.sqrt((z - h) ** 2 + (_REACH * sig_z) ** 2)
+    nmax = min(int(math.ceil(d / (2.0 * lz))) - 1, 8)
+    for n in range(1, nmax + 1):
+        tz = 2.0 * n * lz
+        if ground:
+            v += 2.0 * (math.exp(a * (h - tz) ** 2 + e) + math.exp(a * (h + tz) ** 2 + e))
+        else:
+            v += (math.exp(a * (z - h - tz) ** 2 + e) + math.exp(a * (z + h - tz) ** 2 + e)
+                  + math.exp(a * (z - h + tz) ** 2 + e) + math.exp(a * (z + h + tz) ** 2 + e))
+    return v
+
+
+def _fourier(z, h, rr, lz):
+    """Poisson dual of the lid image sum (see plume.vertical_term), σz/z_i = ``rr``."""
+    mmax = int(math.ceil(_REACH / (math.pi * rr)))
     q = math.exp(-0.5 * (math.pi * rr) ** 2)
     q2 = q * q
     qodd = q  # q^(2m-1)
@@ -198,9 +206,9 @@ def _g(u, sigma):
 
 AVAILABLE = numba is not None
 if AVAILABLE:  # compiled lazily on first call, cached on disk (numba cache=True)
-    _g, _gradual, _vertical, _crosswind_area = (
+    _g, _gradual, _fourier, _vertical, _crosswind_area = (
         numba.njit(cache=True, error_model="numpy")(f)
-        for f in (_g, _gradual, _vertical, _crosswind_area))
+        for f in (_g, _gradual, _fourier, _vertical, _crosswind_area))
     _KERNELS = {False: numba.njit(cache=True, error_model="numpy")(_kernel),
                 True: numba.njit(parallel=True, cache=True, error_model="numpy")(_kernel)}
 

@@ -265,9 +265,10 @@ def vertical_term(z, he, sz, zi=None, max_images: int = 8, rtol: float = 1e-12):
     mixed = ratio >= 1.6
     reach = np.sqrt(-2.0 * np.log(rtol))
     images = ~mixed & (ratio < IMAGE_FOURIER_SWITCH)
-    # direct images: image n is negligible once its distance exceeds `reach` σz past the source
-    n_needed = np.where(images, np.ceil((reach * sz + np.abs(z - he) + he + z) / (2.0 * zi)),
-                        0).astype(np.intp).ravel()
+    # direct images: image n (nearest distance 2n z_i − h_e − z) matters while
+    # exp(a((2n z_i − h_e − z)² − (z − h_e)²)) ≥ rtol, i.e. 2n z_i < h_e + z + √((z−h_e)² + reach² σz²)
+    d = he + z + np.sqrt((z - he) ** 2 + (reach * sz) ** 2)
+    n_needed = np.where(images, np.ceil(d / (2.0 * zi)) - 1, 0).astype(np.intp).ravel()
     act = np.flatnonzero(n_needed > 0)
     for n in range(1, max_images + 1):  # image order (a handful), on the elements that need it
         act = act[n_needed[act] >= n]
