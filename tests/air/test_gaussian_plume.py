@@ -30,6 +30,11 @@ def isc_case(shared_dir):
     return met, inv, rec, ds, shared_dir / "air" / "iscst3_testst" / "nobldg_reference"
 
 
+#: Every analytic test runs eagerly and dask-chunked (the numbers must agree).
+EAGER_AND_DASK = pytest.mark.parametrize("chunks", [None, {"time": 2, "receptor": 37}],
+                                         ids=["numpy", "dask"])
+
+
 def _isc_tolerance(ref):
     return 5e-5 + 1e-3 * np.abs(ref)
 
@@ -97,7 +102,8 @@ def _passive_stack(h=50.0, q=10.0, **extra):
         exit_temperature=[300.0], SO2=[q], **extra)))
 
 
-def test_slender_plume_analytic_k_theory():
+@EAGER_AND_DASK
+def test_slender_plume_analytic_k_theory(chunks):
     """σ² = 2Kx/u reproduces the continuous point source solution (air_formulas.md §5.1)."""
     u, ky, kz, h, q = 4.0, 30.0, 5.0, 50.0, 10.0
 
@@ -112,7 +118,7 @@ def test_slender_plume_analytic_k_theory():
     rec = Receptors(x=X, y=Y, z=Z)
     ds = gaussian_plume(_passive_stack(h, q), _steady_met(speed=u, direction=270.0), rec,
                         pollutant="SO2", anemometer_height=h, temporal=False, plume_rise=False,
-                        downwash=False, sigmas=k_sigmas)
+                        downwash=False, sigmas=k_sigmas, chunks=chunks)
     exact = q * 1e6 / (4 * np.pi * X * np.sqrt(ky * kz)) * np.exp(-u * Y**2 / (4 * ky * X)) * (
         np.exp(-u * (Z - h) ** 2 / (4 * kz * X)) + np.exp(-u * (Z + h) ** 2 / (4 * kz * X)))
     got = ds["concentration"].values[0]
@@ -121,7 +127,8 @@ def test_slender_plume_analytic_k_theory():
     assert np.all(np.abs(got[~big]) <= 1e-9 * exact.max())
 
 
-def test_crosswind_integrated_flux_equals_emission():
+@EAGER_AND_DASK
+def test_crosswind_integrated_flux_equals_emission(chunks):
     u, h, q, x = 5.0, 40.0, 7.0, 2000.0
     inv = _passive_stack(h, q)
     met = _steady_met(speed=u, direction=270.0, cls=4)
@@ -132,7 +139,8 @@ def test_crosswind_integrated_flux_equals_emission():
     Y, Z = np.meshgrid(y, z, indexing="ij")
     rec = Receptors(x=np.full(Y.size, x), y=Y.ravel(), z=Z.ravel())
     ds = gaussian_plume(inv, met, rec, pollutant="SO2", anemometer_height=h, temporal=False,
-                        plume_rise=False, downwash=False)
+                        plume_rise=False, downwash=False,
+                        chunks=chunks and {"time": 1, "receptor": 40_000})
     c = ds["concentration"].values[0].reshape(Y.shape) * 1e-6  # g/m3
     flux = np.trapezoid(np.trapezoid(c, z, axis=1), y) * u
     assert flux == pytest.approx(q, rel=1e-4)
@@ -143,14 +151,16 @@ def _area_inventory(width, height, q, x=0.0, y=0.0):
         id=["A"], x=[x], y=[y], width=[width], height=[height], release_height=[0.0], SO2=[q])))
 
 
-def test_area_source_matches_infinite_crosswind_line_source():
+@EAGER_AND_DASK
+def test_area_source_matches_infinite_crosswind_line_source(chunks):
     """A long thin ground-level strip = line source: C = 2q/(√(2π) σz u) (Turner 1970 Eq. 5.11)."""
     u, length, q_line = 3.0, 60_000.0, 0.01  # g/(s m)
     inv = _area_inventory(length, 2.0, q_line * length)
     met = _steady_met(speed=u, direction=180.0, cls=4)  # from the south: plume toward +y
     xs = np.array([300.0, 1000.0, 3000.0])
     rec = Receptors(x=np.zeros(3), y=xs)
-    ds = gaussian_plume(inv, met, rec, pollutant="SO2", anemometer_height=10.0, temporal=False)
+    ds = gaussian_plume(inv, met, rec, pollutant="SO2", anemometer_height=10.0, temporal=False,
+                        chunks=chunks)
     exact = 2 * q_line * 1e6 / (np.sqrt(2 * np.pi) * kernels.sigma_z_rural(xs, 4) * u)
     np.testing.assert_allclose(ds["concentration"].values[0], exact, rtol=1e-3)
 
@@ -211,11 +221,13 @@ def test_grid_dask_equals_numpy_and_split_sums(urban, varied_met):
                                rtol=1e-12, atol=1e-12)
 
 
-def test_urban_so2_half_life_applied():
+@EAGER_AND_DASK
+def test_urban_so2_half_life_applied(chunks):
     inv = _passive_stack(30.0, 5.0)
     met = _steady_met(speed=3.0, direction=270.0, cls=4, mixing_height=2000.0)
     rec = Receptors(x=[2000.0, 8000.0], y=[0.0, 0.0])
-    kw = dict(pollutant="SO2", urban=True, temporal=False, plume_rise=False, downwash=False)
+    kw = dict(pollutant="SO2", urban=True, temporal=False, plume_rise=False, downwash=False,
+              chunks=chunks)
     decayed = gaussian_plume(inv, met, rec, **kw)["concentration"].values[0]
     plain = gaussian_plume(inv, met, rec, half_life=0, **kw)["concentration"].values[0]
     us = 3.0 * (30.0 / 10.0) ** 0.25  # urban D exponent
