@@ -38,12 +38,15 @@ import pandas as pd
 
 from .errors import DataFileError
 from .grid import Grid
+from .met.solar import is_daytime
+from .met.solar import solar_altitude as _solar_altitude
+from .met.stability import turner_class
 from .validation import require_fields
 
 #: Default seed; the committed files in ``data/samples`` are ``generate(..., seed=SEED)``.
 SEED = 20260110
 #: Bumped whenever the generator's output changes, so stale cached copies are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 POLLUTANTS = ("SO2", "NOx", "PM2.5", "PM10", "VOCs", "NH3", "CO")
 POINT_SECTORS = ("power", "iron_steel", "cement", "coking", "glass", "chemicals", "boilers")
@@ -278,58 +281,6 @@ def _ar1(rng: np.random.Generator, n: int, sigma: float, phi: float = 0.8) -> np
     return lfilter([1.0], [1.0, -phi], e)
 
 
-def solar_altitude(times_utc: pd.DatetimeIndex, lon: float, lat: float) -> np.ndarray:
-    """Approximate solar altitude [deg] at ``times_utc`` for a site at ``lon``, ``lat`` [deg].
-
-    Declination and equation of time from the Fourier series of Spencer (1971), "Fourier series
-    representation of the position of the sun", Search 2(5):172 (as given in Iqbal 1983,
-    *An Introduction to Solar Radiation*, eqs. 1.3.1 and 1.4.1); hour angle from true solar time.
-    Accurate to ~0.5°: plenty for Turner's insolation classes.
-    """
-    doy = times_utc.day_of_year.to_numpy()
-    hour = (times_utc.hour + times_utc.minute / 60.0).to_numpy()
-    g = 2.0 * np.pi * (doy - 1) / 365.0
-    decl = (0.006918 - 0.399912 * np.cos(g) + 0.070257 * np.sin(g) - 0.006758 * np.cos(2 * g)
-            + 0.000907 * np.sin(2 * g) - 0.002697 * np.cos(3 * g) + 0.00148 * np.sin(3 * g))
-    eot_min = 229.18 * (0.000075 + 0.001868 * np.cos(g) - 0.032077 * np.sin(g)
-                        - 0.014615 * np.cos(2 * g) - 0.040849 * np.sin(2 * g))
-    solar_time = hour + lon / 15.0 + eot_min / 60.0
-    omega = np.deg2rad(15.0 * (solar_time - 12.0))
-    phi = np.deg2rad(lat)
-    sin_alt = np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(omega)
-    return np.rad2deg(np.arcsin(np.clip(sin_alt, -1.0, 1.0)))
-
-
-#: Turner (1964) stability class (1=A … 7=G) by wind-speed row and net radiation index column
-#: (NRI 4, 3, 2, 1, 0, −1, −2); EPA-454/R-99-005 (2000) Table 6-4.
-_TURNER_TABLE = np.array([
-    [1, 1, 2, 3, 4, 6, 7],  # 0–1 kn
-    [1, 2, 2, 3, 4, 6, 7],  # 2–3
-    [1, 2, 3, 4, 4, 5, 6],  # 4–5
-    [2, 2, 3, 4, 4, 5, 6],  # 6
-    [2, 2, 3, 4, 4, 4, 5],  # 7
-    [2, 3, 3, 4, 4, 4, 5],  # 8–9
-    [3, 3, 4, 4, 4, 4, 5],  # 10
-    [3, 3, 4, 4, 4, 4, 4],  # 11
-    [3, 4, 4, 4, 4, 4, 4],  # >= 12
-])
-_TURNER_KNOT_EDGES = np.array([1.5, 3.5, 5.5, 6.5, 7.5, 9.5, 10.5, 11.5])
-
-
-def _turner_class(wind_speed, cloud_tenths, altitude, night) -> np.ndarray:
-    """Pasquill class 1–6 by Turner's (1964) net-radiation-index method (EPA-454/R-99-005 §6.4.4.1).
-
-    Ceilings are taken as 7000–16000 ft whenever cloud cover exceeds 5/10 (the sample has no
-    ceiling data; assumption), so the insolation index drops by one step then; class G maps to F.
-    """
-    insolation = np.select([altitude > 60, altitude > 35, altitude > 15], [4, 3, 2], 1)
-    insolation = np.where(cloud_tenths > 5, np.maximum(insolation - 1, 1), insolation)
-    nri = np.where(night, np.where(cloud_tenths <= 4, -2, -1), insolation)
-    nri = np.where(cloud_tenths >= 10, 0, nri)
-    row = np.digitize(np.asarray(wind_speed) / 0.514444, _TURNER_KNOT_EDGES)
-    return np.minimum(_TURNER_TABLE[row, 4 - nri], 6)
-
-
 # ===== generators ================================================================================
 
 def _grid() -> Grid:
@@ -457,14 +408,26 @@ def _episode(hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return stagnant, post_front
 
 
+def solar_altitude(times: pd.DatetimeIndex, lon: float, lat: float) -> np.ndarray:
+    """Solar altitude [deg] at UTC ``times`` (:func:`ecodss.met.solar.solar_altitude`)."""
+    return np.asarray(_solar_altitude(times.tz_localize(None).values if times.tz else times.values,
+                                      lon, lat), float)
+
+
+def _assumed_ceiling(cloud_tenths) -> np.ndarray:
+    """Ceiling [m]: the sample has no ceiling data, so 3000 m (between Turner's 7000 and 16000 ft)
+    is assumed whenever cloud cover exceeds 5/10, else no ceiling (assumption)."""
+    return np.where(np.asarray(cloud_tenths) > 5, 3000.0, np.inf)
+
+
 def _met(rng: np.random.Generator) -> pd.DataFrame:
     """Five days of hourly winter-stagnation met at the city centre (synthetic)."""
     times = _times()
     h = np.arange(N_HOURS, dtype=float)
     alt = solar_altitude(times, CITY["lon"], CITY["lat"])
-    alt_before = solar_altitude(times - pd.Timedelta(hours=1), CITY["lon"], CITY["lat"])
-    alt_after = solar_altitude(times + pd.Timedelta(hours=1), CITY["lon"], CITY["lat"])
-    night = np.minimum.reduce([alt_before, alt, alt_after]) <= 0.0  # Turner: sunset−1h…sunrise+1h
+    # Turner's night: 1 h before sunset to 1 h after sunrise
+    night = ~np.asarray(is_daytime(times.tz_localize(None).values, CITY["lon"], CITY["lat"],
+                                   margin_hours=1))
     day = np.clip(np.sin(np.deg2rad(alt)) / np.sin(np.deg2rad(alt.max())), 0.0, 1.0)
     stag, front = _episode(h)
     clear = (1.0 - stag) * (1.0 - front)
@@ -497,7 +460,8 @@ def _met(rng: np.random.Generator) -> pd.DataFrame:
 
     return pd.DataFrame({
         "time": _iso(times), "wind_speed": ws, "wind_direction": wd, "air_temperature": t_k,
-        "stability_class": _turner_class(ws, cloud, alt, night).astype(np.int64),
+        "stability_class": turner_class(ws, alt, cloud, _assumed_ceiling(cloud), night,
+                                        merge_g=True).astype(np.int64),
         "mixing_height": mix, "cloud_cover": cloud, "relative_humidity": rh})
 
 

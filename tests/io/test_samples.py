@@ -247,29 +247,20 @@ def test_background_is_a_haze_episode_that_reaches_heavy_pollution(case):
     assert b["SO2"].between(3, 80).all() and b["NO2"].between(10, 150).all()
 
 
-def test_solar_altitude_at_winter_solstice_noon():
-    # at solar noon on the December solstice, altitude = 90 - lat - 23.44 (obliquity)
-    lon, lat = 120.0, 38.04  # 120 E: local solar noon ~04:00 UTC (equation of time ~ +2 min)
-    t = pd.date_range("2026-12-21T03:30Z", periods=61, freq="min")
+def test_stability_classes_follow_turner_from_the_sample_met():
+    # the met file's classes are Turner's (ecodss.met) for its own wind, cloud and sun
+    from ecodss.met.solar import is_daytime
+    from ecodss.met.stability import turner_class
+
+    case = samples.load_sample()
+    m = case.met
+    t = pd.DatetimeIndex(m["time"]).tz_localize(None)
+    lon, lat = case.domain["centre"]["lon"], case.domain["centre"]["lat"]
     alt = samples.solar_altitude(t, lon, lat)
-    assert alt.max() == pytest.approx(90 - lat - 23.44, abs=0.3)
-    assert samples.solar_altitude(pd.DatetimeIndex(["2026-12-21T16:00Z"]), lon, lat)[0] < -60
-
-
-@pytest.mark.parametrize(("ws", "cloud", "alt", "night", "expected"), [
-    # EPA-454/R-99-005 Table 6-4 (Turner 1964); G -> F
-    (1.0, 2, -20.0, True, 6),   # 2 kn, NRI -2 -> G -> F
-    (2.5, 6, -20.0, True, 5),   # 5 kn, NRI -1 -> E
-    (1.0, 2, 30.0, False, 2),   # 2 kn, slight insolation (NRI 2) -> B
-    (3.0, 2, 10.0, False, 4),   # 6 kn, weak insolation (NRI 1) -> D
-    (0.4, 2, 40.0, False, 1),   # 1 kn, moderate insolation (NRI 3) -> A
-    (2.0, 10, 30.0, False, 4),  # overcast: NRI 0 -> D
-    (7.0, 0, -20.0, True, 4),   # 14 kn at night -> D
-])
-def test_turner_classes_match_the_epa_table(ws, cloud, alt, night, expected):
-    got = samples._turner_class(np.array([ws]), np.array([cloud]), np.array([alt]),
-                                np.array([night]))
-    assert got[0] == expected
+    night = ~np.asarray(is_daytime(t.values, lon, lat, margin_hours=1))
+    cls = turner_class(m["wind_speed"].to_numpy(), alt, m["cloud_cover"].to_numpy(),
+                       np.where(m["cloud_cover"] > 5, 3000.0, np.inf), night, merge_g=True)
+    np.testing.assert_array_equal(np.asarray(cls), m["stability_class"].to_numpy())
 
 
 # --- locating and loading ---------------------------------------------------------------------
