@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ConfigError, MissingFieldError
+from ..registry import register_model
 from ..validation import check_nonnegative, check_range
 from . import advection, diffusion
 
@@ -241,13 +242,14 @@ def kz_simple(z_faces, mixing_height, kz_mixed=30.0, kz_free=0.1):
     return np.where(z < mixing_height, kz_mixed, kz_free)
 
 
+@register_model("eulerian", domain="air")
 def eulerian(emissions: xr.DataArray, met: xr.Dataset, grid, *, boundary=None,
              interfaces=DEFAULT_INTERFACES, scheme: str = "ppm", kh: float = 100.0,
              cfl: float = 0.9, decay=None, deposition_velocity=None, tags: bool = False,
              periodic: bool = False, initial=None, kz=kz_simple, chemistry=None,
              output: str = "surface", checkpoint=None, checkpoint_every: int | None = None,
              restart=None, chunks: dict | None = None, progress=None) -> xr.Dataset:
-    """Hourly Eulerian advection–diffusion–reaction run on ``grid``.
+    """Hourly Eulerian advection–diffusion–reaction model on a grid (regional transport).
 
     Parameters
     ----------
