@@ -12,6 +12,10 @@ Every scheme returns the *face fluxes* F (in units of q, already multiplied by �
   "CW84"): edge values Eqs. 1.6–1.8, monotonicity limiter Eq. 1.10, flux = mean of the parabola
   over the swept volume (Eq. 1.12).
 
+Each kernel has a numpy reference implementation (``backend="numpy"``) and a compiled twin in
+:mod:`ecodss.air._transport_numba` (``backend="numba"``; the default ``"auto"`` picks it when numba
+imports) that evaluates the same formulas in the same order (tests hold them to 1e-12).
+
 Conventions: ``q`` carries :data:`HALO` ghost cells on each side of the ``n`` interior cells along
 ``axis``; ``courant`` = u·Δt/Δx at the ``n + 1`` faces of the interior cells (face i lies between
 interior cells i−1 and i; positive towards increasing index) and broadcasts against ``q``'s trailing
@@ -25,7 +29,7 @@ import math
 
 import numpy as np
 
-from ..errors import ConfigError, OutOfRangeError
+from ..errors import ConfigError, OutOfRangeError, UnknownFieldError
 
 #: Names of the available schemes.
 SCHEMES = ("upwind", "vanleer", "ppm")
@@ -33,6 +37,38 @@ SCHEMES = ("upwind", "vanleer", "ppm")
 HALO = 3
 #: Ghost cells each scheme actually reads.
 SCHEME_HALO = {"upwind": 1, "vanleer": 2, "ppm": 3}
+#: Kernel implementations: compiled when numba imports ("auto"), compiled, or the numpy reference.
+BACKENDS = ("auto", "numba", "numpy")
+
+
+def compiled_kernels(backend: str, where: str):
+    """The compiled kernel module for ``backend``, or None for the numpy reference."""
+    if backend not in BACKENDS:
+        raise UnknownFieldError(f"backend={backend!r} must be one of {BACKENDS}",
+                                field="backend", where=where)
+    if backend == "numpy":
+        return None
+    from . import _transport_numba as tn
+
+    if not tn.AVAILABLE:
+        if backend == "numba":
+            raise ImportError("backend='numba' needs the numba package")
+        return None
+    return tn
+
+
+def _fold_tags(tags, q4):
+    """Tags (G, *q.shape) as (G·A1, A2, N, B) for the (A1, A2, N, B) view ``q4`` of the total."""
+    return tags.reshape((tags.shape[0] * q4.shape[0],) + q4.shape[1:])
+
+
+def _flux_shape(q, courant, ax, n):
+    """Shape of the face fluxes, or None when ``courant`` would broadcast ``q`` itself (then only
+    the numpy reference applies)."""
+    shape = list(q.shape)
+    shape[ax] = n + 1
+    shape = tuple(shape)
+    return shape if np.broadcast_shapes(shape, courant.shape) == shape else None
 
 
 def _neg_axis(axis: int, ndim: int) -> int:
@@ -112,7 +148,7 @@ def _ppm_parabolas(q, ax, first: int, count: int):
     return q_l, q_r, q6
 
 
-def face_fluxes(q, courant, scheme: str, axis: int = -1):
+def face_fluxes(q, courant, scheme: str, axis: int = -1, backend: str = "auto"):
     """Face fluxes of a 1-D flux-form advection scheme along ``axis``.
 
     Parameters
@@ -127,6 +163,8 @@ def face_fluxes(q, courant, scheme: str, axis: int = -1):
         Scheme name (see the module docstring for the sources).
     axis : int
         Advected axis.
+    backend : {"auto", "numba", "numpy"}
+        Compiled kernel (default when numba imports) or the numpy reference.
 
     Returns
     -------
@@ -143,6 +181,12 @@ def face_fluxes(q, courant, scheme: str, axis: int = -1):
     ``C [q_L,R + y/2 (Δq + (1 − 2y/3) q6)]`` from the right cell's.
     """
     q, courant, ax, n = _check_inputs(q, courant, scheme, axis)
+    tn = compiled_kernels(backend, "advection.face_fluxes")
+    shape = _flux_shape(q, courant, ax, n)
+    if tn is not None and shape is not None:
+        flux = tn.face_fluxes(tn.lines(q, ax), tn.coefficient(courant, shape, ax),
+                              tn.SCHEME_CODE[scheme])
+        return flux.reshape(shape)
     h = HALO
     pos = courant > 0.0
     if scheme == "upwind":
@@ -169,19 +213,39 @@ def face_fluxes(q, courant, scheme: str, axis: int = -1):
     return courant * np.where(pos, from_left, from_right)
 
 
-def advect_1d(q_padded, courant, scheme: str, axis: int = -1):
+def advect_1d(q_padded, courant, scheme: str, axis: int = -1, backend: str = "auto",
+              tags_padded=None):
     """One flux-form step along ``axis``: the updated ``n`` interior cells.
 
     Same arguments as :func:`face_fluxes`; returns ``q_int − (F[1:] − F[:-1])`` [unit of q].
+    With ``tags_padded`` (tag axis 0, then the layout of ``q_padded``) the tags move with the
+    total's fluxes (:func:`tag_fluxes`) and the result is the pair ``(q_new, tags_new)``.
     """
-    q_padded = np.asarray(q_padded, dtype=float)
-    ax = _neg_axis(axis, q_padded.ndim)
-    flux = face_fluxes(q_padded, courant, scheme, axis=ax)
-    n = q_padded.shape[ax] - 2 * HALO
-    return _take(q_padded, HALO, n, ax) - np.diff(flux, axis=ax)
+    q, courant, ax, n = _check_inputs(q_padded, courant, scheme, axis)
+    tn = compiled_kernels(backend, "advection.advect_1d")
+    shape = _flux_shape(q, courant, ax, n)
+    tags = None if tags_padded is None else np.asarray(tags_padded, dtype=float)
+    if tn is not None and shape is not None and (tags is None or tags.shape[1:] == q.shape):
+        q4 = tn.lines(q, ax)
+        c3 = tn.coefficient(courant, shape, ax)
+        q_new, flux = tn.advect(q4, c3, tn.SCHEME_CODE[scheme])
+        out_shape = q.shape[:ax] + (n,) + q.shape[q.ndim + ax + 1:]
+        q_new = q_new.reshape(out_shape)
+        if tags is None:
+            return q_new
+        t4 = _fold_tags(tags, q4)
+        t_new = tn.advect_tags(flux, q4, t4, c3)
+        return q_new, t_new.reshape(tags.shape[:1] + out_shape)
+    flux = face_fluxes(q, courant, scheme, axis=ax, backend="numpy")
+    q_new = _take(q, HALO, n, ax) - np.diff(flux, axis=ax)
+    if tags is None:
+        return q_new
+    tflux = tag_fluxes(flux, q, tags, courant, axis=ax, tag_axis=0, backend="numpy")
+    return q_new, _take(tags, HALO, n, ax) - np.diff(tflux, axis=ax)
 
 
-def tag_fluxes(F, q_padded, tags_padded, courant, axis: int = -1, tag_axis: int = 0):
+def tag_fluxes(F, q_padded, tags_padded, courant, axis: int = -1, tag_axis: int = 0,
+               backend: str = "auto"):
     """Share the total's face fluxes among tags by the upwind cell's tag fractions.
 
     ``F_tag = F · tag_up / q_up`` (0 where ``q_up == 0``), upwind = the cell left of the face when
@@ -205,6 +269,8 @@ def tag_fluxes(F, q_padded, tags_padded, courant, axis: int = -1, tag_axis: int 
         Advected axis of ``q_padded`` (negative values also address ``tags_padded``).
     tag_axis : int
         Tag axis of ``tags_padded``.
+    backend : {"auto", "numba", "numpy"}
+        Compiled kernel (default when numba imports) or the numpy reference.
 
     Returns
     -------
@@ -215,7 +281,16 @@ def tag_fluxes(F, q_padded, tags_padded, courant, axis: int = -1, tag_axis: int 
     ax = _neg_axis(axis, q.ndim)
     tags = np.moveaxis(np.asarray(tags_padded, dtype=float), tag_axis, 0)
     n = q.shape[ax] - 2 * HALO
-    pos = np.asarray(courant) > 0.0
+    courant = np.asarray(courant, dtype=float)
+    tn = compiled_kernels(backend, "advection.tag_fluxes")
+    shape = _flux_shape(q, courant, ax, n)
+    if tn is not None and shape is not None and tags.shape[1:] == q.shape:
+        flux = np.ascontiguousarray(np.broadcast_to(np.asarray(F, dtype=float), shape))
+        q4 = tn.lines(q, ax)
+        t4 = _fold_tags(tags, q4)
+        tflux = tn.tag_fluxes(tn.lines(flux, ax), q4, t4, tn.coefficient(courant, shape, ax))
+        return np.moveaxis(tflux.reshape(tags.shape[:1] + shape), 0, tag_axis)
+    pos = courant > 0.0
     q_up = np.where(pos, _take(q, HALO - 1, n + 1, ax), _take(q, HALO, n + 1, ax))
     t_up = np.where(pos, _take(tags, HALO - 1, n + 1, ax), _take(tags, HALO, n + 1, ax))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -5,6 +5,10 @@ second-order central difference, and a cell changes by the difference of its fac
 mass moves between cells and is never created (Patankar 1980, *Numerical Heat Transfer and Fluid
 Flow*, §§4.2–4.3). Concentrations are per unit volume; layer thicknesses weight the vertical
 budget Σ q·Δz.
+
+Each solver has a numpy reference (``backend="numpy"``) and a compiled twin in
+:mod:`ecodss.air._transport_numba` (the default ``"auto"`` when numba imports), the same
+operations in the same order (tests hold them to 1e-12).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from ..errors import OutOfRangeError
 from ..validation import check_nonnegative
+from .advection import compiled_kernels
 
 #: Explicit 2-D stability/positivity limit of Kx Δt/Δx² + Ky Δt/Δy² (½, i.e. K Δt/Δx² ≤ ¼ for
 #: Δx = Δy and Kx = Ky): Morton & Mayers (2005) *Numerical Solution of Partial Differential
@@ -27,7 +32,8 @@ def _interior_faces(k, shape_faces):
     return np.broadcast_to(np.asarray(k, dtype=float), shape_faces)
 
 
-def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float):
+def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float,
+                       backend: str = "auto"):
     """One explicit (forward-Euler, central-difference) horizontal diffusion step.
 
     Parameters
@@ -44,6 +50,8 @@ def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float):
         Time step [s]; keep ``(Kx/Δx² + Ky/Δy²) Δt ≤ ½`` (:func:`horizontal_substeps`).
     dx, dy : float
         Cell sizes [m].
+    backend : {"auto", "numba", "numpy"}
+        Compiled kernel (default when numba imports) or the numpy reference.
 
     Returns
     -------
@@ -61,6 +69,16 @@ def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float):
     if ny < 1 or nx < 1:
         raise OutOfRangeError(f"q_padded needs ≥ 3 cells on the last two axes, got {q.shape}",
                               field="q_padded", where="diffuse_horizontal")
+    tn = compiled_kernels(backend, "diffuse_horizontal")
+    lead = q.shape[:-2]
+    x_faces, y_faces = lead + (ny, nx + 1), lead + (ny + 1, nx)
+    if (tn is not None and q.size and np.broadcast_shapes(x_faces, np.shape(kx)) == x_faces
+            and np.broadcast_shapes(y_faces, np.shape(ky)) == y_faces):
+        out = tn.diffuse_horizontal(q.reshape(-1, ny + 2, nx + 2),
+                                    tn.coefficient(kx, x_faces, -2),
+                                    tn.coefficient(ky, y_faces, -2),
+                                    dt / dx, dt / dy, float(dx), float(dy))
+        return out.reshape(lead + (ny, nx))
     rows = q[..., 1:-1, :]  # (.., ny, nx + 2)
     cols = q[..., :, 1:-1]  # (.., ny + 2, nx)
     gx = np.diff(rows, axis=-1) / dx  # gradient at x-faces (.., ny, nx + 1)
@@ -99,7 +117,7 @@ def horizontal_substeps(kx, ky, dt: float, dx: float, dy: float,
     return max(1, math.ceil(nu / limit * (1.0 - 1e-12)))
 
 
-def diffuse_vertical(q, kz_faces, dz, dt: float):
+def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
     """One backward-Euler vertical diffusion step with zero-flux top and bottom.
 
     Parameters
@@ -113,6 +131,8 @@ def diffuse_vertical(q, kz_faces, dz, dt: float):
         Layer thicknesses (nz,) [m].
     dt : float
         Time step [s]; any length (unconditionally stable).
+    backend : {"auto", "numba", "numpy"}
+        Compiled kernel (default when numba imports) or the numpy reference.
 
     Returns
     -------
@@ -146,6 +166,20 @@ def diffuse_vertical(q, kz_faces, dz, dt: float):
         raise OutOfRangeError(f"kz_faces needs nz - 1 = {nz - 1} interfaces on axis 0, got "
                               f"{kz.shape}", field="kz_faces", where="diffuse_vertical")
     check_nonnegative(kz, "kz_faces", kind="interface")
+    tn = compiled_kernels(backend, "diffuse_vertical")
+    shape = np.broadcast_shapes(q.shape, (nz,) + kz.shape[1:])
+    if tn is not None and math.prod(shape):
+        q = np.broadcast_to(q, shape)
+        rest = shape[1:]
+        q3 = q.reshape(nz, rest[0] if rest else 1, -1)
+        # Kz over the columns, reused cyclically: drop its leading broadcast (size-1) dims
+        k_rest = kz.shape[1:]
+        while k_rest and k_rest[0] == 1:
+            k_rest = k_rest[1:]
+        tail = rest[len(rest) - len(k_rest):]
+        k2 = np.ascontiguousarray(np.broadcast_to(kz.reshape((nz - 1,) + k_rest),
+                                                  (nz - 1,) + tail)).reshape(nz - 1, -1)
+        return tn.diffuse_vertical(q3, k2, dz, float(dt)).reshape(shape)
     expand = (slice(None),) + (None,) * (max(q.ndim, kz.ndim) - 1)
     dzb = dz[expand]
     a = kz / (0.5 * (dz[1:] + dz[:-1]))[expand]  # (nz-1, ...) [m/s]

@@ -130,14 +130,9 @@ def _advect(c, tags, courant, axis, scheme, h):
     idx = [slice(None)] * courant.ndim
     idx[axis] = slice(h, h + n + 1)
     cf = courant[tuple(idx)]
-    flux = advection.face_fluxes(c, cf, scheme, axis=axis)
-    inner = [slice(None)] * c.ndim
-    inner[axis] = slice(h, h + n)
-    c_new = c[tuple(inner)] - np.diff(flux, axis=axis)
     if tags is None:
-        return c_new, None
-    tflux = advection.tag_fluxes(flux, c, tags, cf, axis=axis, tag_axis=0)
-    return c_new, tags[(slice(None), *inner)] - np.diff(tflux, axis=axis)
+        return advection.advect_1d(c, cf, scheme, axis=axis), None
+    return advection.advect_1d(c, cf, scheme, axis=axis, tags_padded=tags)
 
 
 def substep(c, tags, u, v, dt, setup: Setup, order: int):
