@@ -27,7 +27,8 @@ from .errors import (  # noqa: E402
 from .grid import Grid  # noqa: E402
 from .registry import get_model, list_models, register_model  # noqa: E402
 
-_LAZY = {"Inventory": "ecodss.inventory", "Receptors": "ecodss.air.receptors"}
+_LAZY = {"Inventory": "ecodss.inventory", "Receptors": "ecodss.air.receptors",
+         "forecast": "ecodss.workflows"}
 
 
 def __getattr__(name):  # PEP 562: heavy classes load on first use
@@ -38,7 +39,7 @@ def __getattr__(name):  # PEP 562: heavy classes load on first use
     raise AttributeError(f"module 'ecodss' has no attribute {name!r}")
 
 __all__ = [
-    "__version__", "evaluate", "units", "Grid", "Inventory", "Receptors",
+    "__version__", "evaluate", "units", "Grid", "Inventory", "Receptors", "forecast",
     "get_model", "list_models", "register_model",
     "EcodssError", "ValidationError", "MissingFieldError", "UnknownFieldError", "InvalidValueError",
     "NonFiniteValueError", "NegativeValueError", "OutOfRangeError", "UnitError", "InventoryError",

@@ -5,45 +5,59 @@ from __future__ import annotations
 import argparse
 import sys
 
-#: The scenario ``ecodss demo`` runs (bundled sample, urban ISC3 configuration).
-DEMO_SCENARIO = "shijiazhuang_haze_2026-01.yaml"
+#: The scenario ``ecodss demo`` runs for each ``--case``.
+DEMO_SCENARIOS = {"regional": "north_china_plain_2026-01.yaml",
+                  "city": "shijiazhuang_haze_2026-01.yaml"}
 
 
 def _run_scenario(path, out=None, sample=None) -> int:
     from tqdm import tqdm
 
-    from .config import load_model_config, load_scenario
-    from .errors import ConfigError
-    from .samples import load_sample
-    from .workflows.city_forecast import STEPS, run_city_forecast
+    from .config import load_scenario
+    from .workflows import forecast
+    from .workflows.city_forecast import CityForecast
 
     sc = load_scenario(path)
-    if sc.workflow != "city_forecast":
-        raise ConfigError(f"{path}: unknown workflow {sc.workflow!r}; available: city_forecast")
-    params = load_model_config(sc.model)[1] if sc.model else {}
     out = out or sc.output
-    bar = tqdm(total=len(STEPS), desc=f"ecodss {sc.name}", unit="step", file=sys.stderr)
+    bar = tqdm(desc=f"ecodss {sc.name}", unit="step", file=sys.stderr)
 
     def progress(name):
-        bar.set_postfix_str(name)
+        bar.set_postfix_str(str(name))
         bar.update(1)
 
-    case = load_sample(sample or sc.inputs.get("sample"))
-    result = run_city_forecast(case, out_dir=out, model_parameters=params, progress=progress)
+    result = forecast(sc.model, sample=sample or sc.inputs.get("sample"), out_dir=out,
+                      progress=progress)
     bar.close()
-    print(report(result, out))
+    print(report(result, out) if isinstance(result, CityForecast)
+          else regional_report(result, out))
     return 0
 
 
 def _demo(args) -> int:
     from .config import REPO_ROOT
 
-    # from a source checkout (pip install -e .); the data generator covers other installs
-    return _run_scenario(REPO_ROOT / "scenarios" / DEMO_SCENARIO, out=args.out, sample=args.sample)
+    return _run_scenario(REPO_ROOT / "scenarios" / DEMO_SCENARIOS[args.case], out=args.out,
+                         sample=args.sample)
 
 
 def _run(args) -> int:
     return _run_scenario(args.scenario, out=args.out)
+
+
+def regional_report(result, out_dir) -> str:
+    """A short plain-text report of a regional forecast: alert level and peak AQI per city."""
+    d = result.decision
+    lines = [f"ecodss demo — {d['region']}: regional PM2.5/AQI forecast ({d['standard']}; AQI "
+             f"from {', '.join(d['pollutants_in_aqi'])})", "",
+             f"{'city':<14} {'alert':<8} peak AQI   daily AQI ({d['dates'][0]} … {d['dates'][-1]})"]
+    for city, rec in d["cities"].items():
+        vals = [a for a in rec["aqi"] if a is not None]
+        daily = " ".join("  –" if a is None else f"{a:3d}" for a in rec["aqi"])
+        lines.append(f"{city:<14} {rec.get('alert', '-'):<8} {max(vals) if vals else '-':>8}   "
+                     f"{daily}")
+    lines += ["", f"outputs in {out_dir}: regional_forecast.nc, decision.json, pm25_<date>.png",
+              "timings [s]: " + ", ".join(f"{k} {v}" for k, v in result.timings.items())]
+    return "\n".join(lines)
 
 
 def report(result, out_dir) -> str:
@@ -76,8 +90,10 @@ def _models(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ecodss", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the city forecast on the bundled sample data")
+    demo = sub.add_parser("demo", help="run the forecast on the bundled sample data")
     demo.add_argument("--out", default="ecodss-demo", help="output folder (default ./ecodss-demo)")
+    demo.add_argument("--case", choices=sorted(DEMO_SCENARIOS), default="regional",
+                      help="regional (Eulerian, 2+26 cities; default) or city (plume)")
     demo.add_argument("--sample", default=None, help="sample folder (default: bundled)")
     demo.set_defaults(func=_demo)
     run = sub.add_parser("run", help="run a scenario file (scenarios/*.yaml)")

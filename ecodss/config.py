@@ -36,7 +36,7 @@ class ScenarioConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    workflow: str = "city_forecast"
+    workflow: str = "city_forecast"  # informative; the model's registry name decides
     description: str = ""
     model: str | None = None
     inputs: dict[str, Any] = {}
@@ -72,12 +72,23 @@ def load_model_config(path: str | Path) -> tuple[ModelInfo, dict]:
         info = get_model(cfg.model)
     except KeyError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    accepted = inspect.signature(info.func).parameters
-    for name in cfg.parameters:
-        if name not in accepted or accepted[name].kind != inspect.Parameter.KEYWORD_ONLY:
-            raise ConfigError(f"{path}: model {cfg.model!r} has no keyword parameter {name!r}; "
-                              f"it takes {sorted(k for k, p in accepted.items() if p.kind == 3)}")
+    check_parameters(info, cfg.parameters, where=str(path))
     return info, dict(cfg.parameters)
+
+
+#: Parameters a workflow accepts on top of its model's keyword arguments.
+WORKFLOW_PARAMETERS = {"eulerian": ("ozone_ppm",)}
+
+
+def check_parameters(info: ModelInfo, names, where: str = "parameters") -> None:
+    """Raise :class:`ConfigError` naming a parameter the model (or its workflow) does not take."""
+    accepted = inspect.signature(info.func).parameters
+    keyword = sorted(k for k, p in accepted.items() if p.kind == inspect.Parameter.KEYWORD_ONLY)
+    allowed = set(keyword) | set(WORKFLOW_PARAMETERS.get(info.name, ()))
+    for name in names:
+        if name not in allowed:
+            raise ConfigError(f"{where}: model {info.name!r} has no keyword parameter {name!r}; "
+                              f"it takes {sorted(allowed)}")
 
 
 def load_scenario(path: str | Path) -> ScenarioConfig:

@@ -13,7 +13,7 @@ from ecodss.emergency import iaqi
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out)]) == 0
+    assert main(["demo", "--case", "city", "--out", str(out)]) == 0
     return out
 
 
