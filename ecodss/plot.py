@@ -13,11 +13,12 @@ PM25_BREAKPOINTS = [35, 75, 115, 150, 250]
 AQI_COLOURS = ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023"]
 
 
-def daily_maps(daily_pm25, out_dir, stations=None) -> list[Path]:
+def daily_maps(daily_pm25, out_dir, stations=None, label: str = "stations") -> list[Path]:
     """One PNG per complete day of daily-mean PM2.5 [µg/m³] on the grid.
 
     A continuous colour field with contours at the HJ 633 PM2.5 breakpoints (drawn in each
-    category's colour) and the monitoring stations marked. Days without data are skipped.
+    category's colour) and the ``stations`` (or cities: ``label``) marked. Days without data are
+    skipped.
     """
     import matplotlib
 
@@ -42,7 +43,7 @@ def daily_maps(daily_pm25, out_dir, stations=None) -> list[Path]:
             ax.clabel(cs, fmt="%d", fontsize=8)
         if stations is not None:
             ax.plot(stations["x"] / 1e3, stations["y"] / 1e3, "c^", ms=6, mec="k",
-                    label="stations")
+                    label=label)
             ax.legend(loc="lower right", fontsize=8)
         day = str(date)[:10]
         ax.set(title=f"PM2.5 daily mean {day} (China Standard Time day)", xlabel="x [km]",

@@ -200,4 +200,4 @@ def write_products(result: RegionalForecast, sample, out: Path):
     daily = daily_mean(result.surface["PM2.5"]).assign_coords(
         x=("x", grid.x), y=("y", grid.y))
     cities = pd.DataFrame({"x": sample.cities["x"], "y": sample.cities["y"]})
-    plot.daily_maps(daily, out, stations=cities)
+    plot.daily_maps(daily, out, stations=cities, label="cities")
