@@ -7,7 +7,6 @@ its own module; this runner only strings them together and writes the products a
 from __future__ import annotations
 
 import json
-import time as _time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ..inventory.spatial import grid_emissions
 from ..io.netcdf import atomic_write_text, write_netcdf
 from ..met.dataset import met_from_dataframe
 from ..timeutil import daily_mean
+from ._timing import StepTimer
 
 #: Progress steps reported by :func:`run_city_forecast`, in order.
 STEPS = ("inputs read and validated", "station forecasts", "AQI and alert level",
@@ -76,14 +76,7 @@ def run_city_forecast(case, *, out_dir=None, model_parameters: dict | None = Non
     """
     from ..emergency import alert_level, aqi
 
-    timings, t0 = {}, [_time.perf_counter()]
-
-    def step(name):
-        now = _time.perf_counter()
-        timings[name] = round(now - t0[0], 2)
-        t0[0] = now
-        if progress is not None:
-            progress(name)
+    step = StepTimer(progress)
 
     dom = case.domain
     chunks = chunks or {"time": 24, "y": 30, "x": 30}
@@ -150,7 +143,8 @@ def run_city_forecast(case, *, out_dir=None, model_parameters: dict | None = Non
     step("gridded PM2.5")
 
     decision = _decision(case, city_aqi, station_aqi, alert, city_daily)
-    result = CityForecast(field_ds, stations, station_aqi, city_aqi, decision, st, timings)
+    result = CityForecast(field_ds, stations, station_aqi, city_aqi, decision, st,
+                          step.timings)
     if out_dir is not None:
         write_products(result, grid, daily_field, Path(out_dir))
         step("products written")

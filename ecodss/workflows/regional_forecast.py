@@ -11,7 +11,6 @@ the sample's boundary data (primary part = PM2.5 − SO4 − NO3 − NH4).
 from __future__ import annotations
 
 import json
-import time as _time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import xarray as xr
 from ..io.netcdf import atomic_write_text, write_netcdf
 from ..timeutil import daily_mean
 from ..units import tpy_to_gps
+from ._timing import StepTimer
 
 #: Eulerian species of the regional run and the inventory pollutant each is emitted as.
 SPECIES = ("SO2", "SO4", "NOx", "NO3", "NH3", "NH4", "PPM25")
@@ -92,14 +92,7 @@ def run_regional_forecast(sample=None, *, model_parameters: dict | None = None, 
     from ..air.eulerian import DEFAULT_INTERFACES, SecondaryPM, eulerian
     from ..samples_regional import load_regional_sample
 
-    timings, t0 = {}, [_time.perf_counter()]
-
-    def step(name):
-        now = _time.perf_counter()
-        timings[name] = round(now - t0[0], 2)
-        t0[0] = now
-        if progress is not None:
-            progress(name)
+    step = StepTimer(progress)
 
     if sample is None:
         sample = load_regional_sample()
@@ -132,7 +125,7 @@ def run_regional_forecast(sample=None, *, model_parameters: dict | None = None, 
         "mass_concentration_of_pm2p5_ambient_aerosol_particles_in_air")
     city_daily, decision = _city_decisions(sample, surface)
     step("AQI and alerts")
-    result = RegionalForecast(surface, city_daily, decision, timings)
+    result = RegionalForecast(surface, city_daily, decision, step.timings)
     if out_dir is not None:
         write_products(result, sample, Path(out_dir))
         step("products written")
