@@ -194,3 +194,28 @@ def test_sulfur_and_nitrogen_budgets_close_with_secondary_pm(scheme):
     tags = ds["tag_concentration"].sum("tag")
     np.testing.assert_allclose(tags.values, ds["concentration"].values, rtol=1e-10,
                                atol=1e-10 * float(ds["concentration"].max()))
+
+
+def test_inventory_emissions_keep_mass_and_stack_layers():
+    from ecodss import Inventory
+    from ecodss.air.eulerian import effective_heights, emissions_from_inventory
+
+    grid = Grid(0.0, 0.0, 1000.0, 1000.0, 10, 8)
+    pts = pd.DataFrame(dict(id=["tall", "low", "far"], x=[2500.0, 6200.0, 50_000.0],
+                            y=[3500.0, 1200.0, 0.0], stack_height=[180.0, 15.0, 50.0],
+                            stack_diameter=[6.0, 0.5, 2.0], exit_velocity=[20.0, 5.0, 10.0],
+                            exit_temperature=[350.0, 400.0, 400.0], SO2=[100.0, 2.0, 9.0],
+                            sector=["power", "boilers", "power"]))
+    areas = pd.DataFrame(dict(id=["res"], x=[5000.0], y=[4000.0], width=[4000.0],
+                              height=[2000.0], release_height=[5.0], SO2=[8.0],
+                              sector=["residential"]))
+    inv = Inventory(points=pts, areas=areas)
+    e = emissions_from_inventory(inv, grid, interfaces=(0.0, 50.0, 200.0, 600.0),
+                                 species=("SO2",))
+    assert e.sel(species="SO2").sum().item() == pytest.approx(110.0, rel=1e-12)  # "far" is out
+    he = effective_heights(pts)
+    assert he[0] > 200.0  # the power stack's plume lands in the 200–600 m layer
+    assert e.sel(sector="power", species="SO2", z=2).isel(y=3, x=2).item() == pytest.approx(100.0)
+    low_layer = int(np.searchsorted([0.0, 50.0, 200.0, 600.0], he[1], side="right") - 1)
+    assert e.sel(sector="boilers", species="SO2", z=low_layer).isel(y=1, x=6).item() == 2.0
+    assert e.sel(sector="residential", species="SO2", z=0).sum().item() == pytest.approx(8.0)
