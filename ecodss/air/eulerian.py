@@ -81,7 +81,8 @@ class Setup:
     decay: np.ndarray  # (S,) 1/s
     vd: np.ndarray  # (S,) dry deposition velocity m/s
     tag_names: tuple = ()
-    chemistry: object = None  # callable(c, dt, met_hour) -> (c, converted) or None
+    chemistry: object = None  # callable(c, dt, met_hour, species) -> (c_new, removed) or None
+    wet_scavenging: bool = True
 
 
 def _faces(a, axis):
@@ -243,7 +244,8 @@ def eulerian(emissions: xr.DataArray, met: xr.Dataset, grid, *, boundary=None,
              cfl: float = 0.9, decay=None, deposition_velocity=None, tags: bool = False,
              periodic: bool = False, initial=None, kz=kz_simple, chemistry=None,
              output: str = "surface", checkpoint=None, checkpoint_every: int | None = None,
-             restart=None, chunks: dict | None = None, progress=None) -> xr.Dataset:
+             restart=None, chunks: dict | None = None, wet_scavenging: bool = True,
+             progress=None) -> xr.Dataset:
     """Hourly Eulerian advection–diffusion–reaction model on a grid (regional transport).
 
     Parameters
@@ -274,6 +276,9 @@ def eulerian(emissions: xr.DataArray, met: xr.Dataset, grid, *, boundary=None,
         the change as chemical production.
     output : {"surface", "all"}
         Hourly snapshots of the lowest layer or of all layers.
+    wet_scavenging : bool
+        Scavenge by the met's ``precipitation`` [mm/h] (CALPUFF coefficients), booked as
+        deposition.
     chunks : {"y": int, "x": int}, optional
         Split the domain into tiles computed as parallel dask tasks; each sub-step exchanges
         halos of :data:`RING` cells. Same numbers as the single-tile run.
@@ -310,7 +315,7 @@ def eulerian(emissions: xr.DataArray, met: xr.Dataset, grid, *, boundary=None,
     setup = Setup(species, grid.dx, grid.dy, np.diff(z_if), z_if, scheme, float(kh), float(cfl),
                   _per_species(decay, species, "decay"),
                   _per_species(deposition_velocity, species, "deposition_velocity"), tag_names,
-                  chemistry)
+                  chemistry, wet_scavenging)
     return _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output,
                 checkpoint, checkpoint_every, restart, progress, chunks)
 
@@ -415,6 +420,9 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         met_hour = {name: met[name].isel(time=hour).values for name in met.data_vars
                     if "time" in met[name].dims}
         met_hour["time"] = times[hour]
+        precip = met_hour.get("precipitation") if setup.wet_scavenging else None
+        if precip is not None and not np.any(precip > 0):
+            precip = None
         for _ in range(n_sub):  # sub-steps of this hour (CFL-limited)
             c, tags = state.c, state.tags
             c = c + e_total * dt
@@ -436,6 +444,12 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
             c = c * factor
             if G:
                 tags = tags * factor
+            if precip is not None:  # below-cloud scavenging in every layer (CALPUFF §2.9)
+                wet = c * (1.0 - _wet_factor(c, precip, setup.species, dt))
+                state.budget.deposited += _mass(wet, vol)
+                if G:
+                    tags = tags * np.divide(c - wet, c, out=np.zeros_like(c), where=c > 0)
+                c = c - wet
             if setup.chemistry is not None:
                 c_new, wet = setup.chemistry(c, dt, met_hour, setup.species)
                 state.budget.deposited += _mass(wet, vol)
@@ -454,6 +468,23 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         if progress is not None:
             progress(hour)
     return _result(snaps, tag_snaps, times[len(times) - len(snaps):], setup, grid, state, output)
+
+
+def _wet_factor(c, precip, species, dt):
+    """exp(−Λ Δt) per (species, z, y, x) from the hour's precipitation [mm/h]; the coefficients
+    Λ [s⁻¹ per mm/h] are CALPUFF's (:func:`ecodss.air.chemistry.removal_rates`, Scire et al.
+    2000 §2.9; the nitrate pool weighted by its gas/particle split); species without a
+    coefficient are not scavenged."""
+    from . import chemistry
+
+    known = [i for i, s in enumerate(species)
+             if s in chemistry.SCAVENGING_COEFFICIENT or s == "NO3"]
+    rates = chemistry.removal_rates(c[known], tuple(species[i] for i in known),
+                                    precipitation=precip)["wet"]
+    k = np.zeros(c.shape)
+    for i in known:
+        k[i] = np.broadcast_to(np.asarray(rates[species[i]], float), c.shape[1:])
+    return np.exp(-k * dt)
 
 
 def _share_change(tags, c_old, c_new):
@@ -495,20 +526,23 @@ class SecondaryPM:
     """Chemistry hook for :func:`eulerian`: secondary PM from :mod:`ecodss.air.chemistry`.
 
     Each sub-step: MESOPUFF II conversion rates (SO2 → SO4, NOx → NO3) from the hour's relative
-    humidity, stability class, background ozone, local NOx and solar radiation; wet scavenging by
-    the hour's precipitation; exact first-order integration; ammonium neutralisation (with the
-    NH4NO3 equilibrium at the air temperature when the met has it). Solar radiation is the
+    humidity, stability class, background ozone, local NOx and solar radiation (or constant rates,
+    ``scheme="constant"``); exact first-order integration; ammonium neutralisation (with the
+    NH4NO3 equilibrium at the air temperature when the met has it; ``neutralise=False`` keeps the
+    chemistry linear). Wet scavenging and dry deposition are applied by the driver. Solar radiation is the
     clear-sky value R = 990 sin α − 30 W/m² (Holtslag & van Ulden 1983, *J. Clim. Appl. Meteor.*
     22:517, Eq. 3) reduced by cloud as (1 − 0.75 N^3.4) (Kasten & Czeplak 1980, *Solar Energy*
     24:177), α from :func:`ecodss.met.solar.solar_altitude` at each cell.
     """
 
     def __init__(self, grid, ozone_ppm: float = 0.03, scheme: str = "mesopuff2",
-                 so2_to_so4: float | None = None, nox_to_no3: float | None = None):
+                 so2_to_so4: float | None = None, nox_to_no3: float | None = None,
+                 neutralise: bool = True):
         self.lon, self.lat = grid.lonlat()
         self.ozone = float(ozone_ppm)
         self.scheme = scheme
         self.fixed = {"so2_to_so4": so2_to_so4, "nox_to_no3": nox_to_no3}
+        self.neutralise = neutralise
 
     def solar_radiation(self, time, cloud=None):
         from ..met.solar import solar_altitude
@@ -534,14 +568,9 @@ class SecondaryPM:
                                                      met_hour.get("cloud_cover")),
                 stability_class=met_hour.get("stability_class", 4),
                 nox=ugm3_to_ppb(nox, "NO2", t_k) * 1e-3)
-        loss = chemistry.removal_rates(c, species, precipitation=met_hour.get("precipitation",
-                                                                             0.0))
-        c_new, budget = chemistry.chemistry_step(c, dt, rates, species, loss=loss,
-                                                 temperature=temp)
-        wet = np.zeros_like(c)
-        for i, name in enumerate(species):
-            wet[i] = np.broadcast_to(budget["removed"].get("wet", {}).get(name, 0.0), c.shape[1:])
-        return np.asarray(c_new), wet
+        c_new, _ = chemistry.chemistry_step(c, dt, rates, species, temperature=temp,
+                                            neutralise=self.neutralise)
+        return np.asarray(c_new), np.zeros_like(c)  # removal is the driver's
 
 
 #: Inventory pollutant emitted as each Eulerian species (primary PM2.5 is carried as PPM25).

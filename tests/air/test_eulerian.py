@@ -219,3 +219,26 @@ def test_inventory_emissions_keep_mass_and_stack_layers():
     low_layer = int(np.searchsorted([0.0, 50.0, 200.0, 600.0], he[1], side="right") - 1)
     assert e.sel(sector="boilers", species="SO2", z=low_layer).isel(y=1, x=6).item() == 2.0
     assert e.sel(sector="residential", species="SO2", z=0).sum().item() == pytest.approx(8.0)
+
+
+def test_linear_chemistry_doubles_with_emissions():
+    """Zero inflow + linear chemistry (constant conversion rates, no neutralisation)."""
+    from ecodss.air.eulerian import SecondaryPM
+
+    grid = Grid(500_000.0, 4_200_000.0, 4000.0, 4000.0, 12, 10)
+    species = ("SO2", "SO4", "NOx", "NO3", "NH3", "NH4", "PPM25")
+    met = _chem_met(grid, 4)
+    chem = SecondaryPM(grid, scheme="constant", so2_to_so4=2.0, nox_to_no3=5.0,
+                       neutralise=False)
+
+    def run(scale):
+        emis = _emissions(grid, species=species, nz=2, points=[(4, 3, 50.0 * scale)])
+        return eulerian(emis, met, grid, interfaces=(0.0, 100.0, 500.0), chemistry=chem,
+                        decay={"PPM25": 1e-6}, deposition_velocity={"SO2": 0.005},
+                        output="all")
+    one, two = run(1.0), run(2.0)
+    c1 = one["concentration"].values
+    assert float(one["concentration"].sel(species="SO4").max()) > 0
+    assert float(one["budget_deposited"].sel(species="SO4")) > 0  # wet scavenging acted
+    np.testing.assert_allclose(two["concentration"].values, 2 * c1, rtol=1e-10,
+                               atol=1e-12 * c1.max())
