@@ -171,8 +171,16 @@ def _bc_sides(u, v, ring, value):
                 lo_y=((vx_lo > 0), value), hi_y=((vx_hi < 0), value))
 
 
-def transport_substep(c, tags, u, v, dt, setup: Setup, order: int, bc, bc_tags, periodic,
-                      tiles=None):
+def hour_context(u, v, bc, bc_tags, periodic):
+    """Per-hour transport inputs: winds extended by the ring and the boundary ghost rules."""
+    r = RING
+    return {"u_ext": extend(u, r, periodic=periodic), "v_ext": extend(v, r, periodic=periodic),
+            "sides": {} if periodic else _bc_sides(u, v, r, bc),
+            "t_sides": {} if periodic or bc_tags is None else _bc_sides(u, v, r, bc_tags),
+            "periodic": periodic}
+
+
+def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None):
     """Horizontal transport of the whole domain for one sub-step.
 
     The domain (with its boundary ghost ring) is extended once; each tile then takes its own
@@ -181,14 +189,10 @@ def transport_substep(c, tags, u, v, dt, setup: Setup, order: int, bc, bc_tags, 
     numbers because :func:`substep` is local.
     """
     r = RING
-    sides = {} if periodic else _bc_sides(u, v, r, bc)
-    c_ext = extend(c, r, periodic=periodic, **sides)
-    t_ext = None
-    if tags is not None:
-        t_sides = {} if periodic else _bc_sides(u, v, r, bc_tags)
-        t_ext = extend(tags, r, periodic=periodic, **t_sides)
-    u_ext = extend(u, r, periodic=periodic)
-    v_ext = extend(v, r, periodic=periodic)
+    c_ext = extend(c, r, periodic=hour["periodic"], **hour["sides"])
+    t_ext = None if tags is None else extend(tags, r, periodic=hour["periodic"],
+                                             **hour["t_sides"])
+    u_ext, v_ext = hour["u_ext"], hour["v_ext"]
     if tiles is None:
         return substep(c_ext, t_ext, u_ext, v_ext, dt, setup, order)
     import dask
@@ -423,27 +427,30 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         precip = met_hour.get("precipitation") if setup.wet_scavenging else None
         if precip is not None and not np.any(precip > 0):
             precip = None
+        hour_ctx = hour_context(u, v, bc, bc_tags, periodic)
+        state.budget.emitted += _mass(e_total, vol) * (dt * n_sub)
+        removing = bool(np.any(k_dec + k_dry > 0))
         for _ in range(n_sub):  # sub-steps of this hour (CFL-limited)
             c, tags = state.c, state.tags
             c = c + e_total * dt
             if G:
                 tags = tags + e_tags * dt
-            state.budget.emitted += _mass(e_total * dt, vol)
             m0 = _mass(c, vol)
-            c, tags = transport_substep(c, tags, u, v, dt, setup, state.step, bc, bc_tags,
-                                        periodic, tiles)
+            c, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles)
             state.budget.boundary_net += _mass(c, vol) - m0
             c = np.moveaxis(diffusion.diffuse_vertical(np.moveaxis(c, 1, 0), kzf[:, None], setup.dz,
                                                        dt), 0, 1)
             if G:
                 tags = np.moveaxis(diffusion.diffuse_vertical(
                     np.moveaxis(tags, 2, 0), kzf[:, None, None], setup.dz, dt), 0, 2)
-            lost = c * (1.0 - factor)
-            state.budget.deposited += _mass(lost * k_dry / k_sum, vol)
-            state.budget.decayed += _mass(lost * k_dec / k_sum, vol)
-            c = c * factor
-            if G:
-                tags = tags * factor
+            if removing:
+                lost = c * (1.0 - factor)
+                dry = _mass(lost[:, :1] * (k_dry / k_sum)[:, :1], vol[:1])  # layer 0 only
+                state.budget.deposited += dry
+                state.budget.decayed += _mass(lost, vol) - dry
+                c = c - lost
+                if G:
+                    tags = tags * factor
             if precip is not None:  # below-cloud scavenging in every layer (CALPUFF §2.9)
                 wet = c * (1.0 - _wet_factor(c, precip, setup.species, dt))
                 state.budget.deposited += _mass(wet, vol)
