@@ -209,36 +209,3 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
     flux = dt * np.broadcast_to(a, (nz - 1,) + shape[1:]) * np.diff(out, axis=0)  # [m]·q
     return rhs + (np.concatenate([flux, zero]) - np.concatenate([zero, flux])) / dzb
 
-
-def kz_profile(mixing_height, z_interfaces, kz_mixed: float, kz_free: float = 0.1):
-    """Cubic boundary-layer Kz profile at interface heights, ``kz_free`` above the mixed layer.
-
-    ``K(z) = kz_free + (kz_mixed − kz_free) · (27/4) ξ (1 − ξ)²`` for ``ξ = z/h < 1``, else
-    ``kz_free`` — the shape ``K ∝ z (1 − z/h)²`` of the O'Brien (1970, J. Atmos. Sci. 27:1213)
-    family as used by Troen & Mahrt (1986, Boundary-Layer Meteorol. 37:129, Eq. 4) and Holtslag
-    & Boville (1993, J. Climate 6:1825, Eq. 3.9), scaled so its maximum (at z = h/3) is
-    ``kz_mixed``.
-
-    Parameters
-    ----------
-    mixing_height : float or array_like
-        Mixing height h (...) [m], > 0.
-    z_interfaces : array_like
-        Interface heights above ground (nf,) [m].
-    kz_mixed : float
-        Peak Kz in the mixed layer [m²/s].
-    kz_free : float
-        Free-troposphere Kz [m²/s].
-
-    Returns
-    -------
-    numpy.ndarray
-        Kz (nf, ...) [m²/s].
-    """
-    h = np.asarray(mixing_height, dtype=float)
-    check_nonnegative(np.ravel(h), "mixing_height")
-    z = np.asarray(z_interfaces, dtype=float).reshape((-1,) + (1,) * h.ndim)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = np.where(h > 0, z / h, np.inf)
-    shape = np.where(xi < 1.0, 6.75 * xi * (1.0 - xi) ** 2, 0.0)
-    return kz_free + (kz_mixed - kz_free) * shape

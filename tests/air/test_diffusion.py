@@ -144,18 +144,6 @@ def test_vertical_bad_inputs():
         dif.diffuse_vertical(q, -kz, dz, 10.0)
 
 
-def test_kz_profile_shape():
-    z = np.array([0.0, 100.0, 200.0, 300.0, 600.0, 900.0, 1500.0])
-    h = np.array([300.0, 900.0])
-    k = dif.kz_profile(h, z, kz_mixed=50.0, kz_free=0.5)
-    assert k.shape == (7, 2)
-    assert k[1, 0] == pytest.approx(50.0)  # peak at z = h/3
-    assert k[3, 1] == pytest.approx(50.0)
-    np.testing.assert_allclose(k[0], 0.5)  # surface
-    np.testing.assert_allclose(k[3:, 0], 0.5)  # at and above h
-    assert k[2, 0] == pytest.approx(0.5 + 49.5 * 6.75 * (2 / 3) * (1 / 3) ** 2)
-
-
 # --- compiled kernels == numpy reference ----------------------------------------------------------
 
 needs_numba = pytest.mark.skipif(not compiled_kernels("auto", "test"),
