@@ -50,10 +50,18 @@ def main():
     grid, met, emis = make_case(a.n, a.hours)
     cores = os.cpu_count() or 1
     kw = dict(interfaces=(0.0, 100.0, 400.0, 1200.0), boundary={"PPM25": 20.0})
-    def run(scheme, chunks=None):
-        t0 = time.perf_counter()
-        ds = eulerian(emis, met, grid, scheme=scheme, chunks=chunks, **kw)
-        return time.perf_counter() - t0, ds
+    def run(scheme, chunks=None, repeat=2):
+        best, ds = np.inf, None
+        for _ in range(repeat):  # best of N: shared VMs are noisy
+            t0 = time.perf_counter()
+            ds = eulerian(emis, met, grid, scheme=scheme, chunks=chunks, **kw)
+            best = min(best, time.perf_counter() - t0)
+        return best, ds
+
+    small = make_case(24, 2)  # warm-up: compiled kernels load before anything is timed
+    for scheme in ("upwind", "vanleer", "ppm"):
+        eulerian(small[2], small[1], small[0], scheme=scheme, chunks={"y": 12, "x": 24}, **kw)
+        eulerian(small[2], small[1], small[0], scheme=scheme, **kw)
 
     from ecodss.air import advection
 
@@ -75,8 +83,9 @@ def main():
                     ("PPM, 1 thread", t_ppm), (f"PPM, {cores} tiles on {cores} threads", t_par)):
         print(f"{name:<32}: {t:7.2f} s  {updates / t:.3g} cell-species updates/s "
               f"(x{t_up / t:.2f} vs upwind)")
-    print(f"target 2e7 updates/s per core: {'met' if updates / t_ppm >= 2e7 else 'not met'} "
-          f"(PPM, 1 thread); tiled == single tile: {same}")
+    verdict = ", ".join(f"{name} {'met' if updates / t >= 2e7 else 'not met'}"
+                        for name, t in (("upwind", t_up), ("van Leer", t_vl), ("PPM", t_ppm)))
+    print(f"target 2e7 updates/s per core (1 thread): {verdict}; tiled == single tile: {same}")
 
 
 if __name__ == "__main__":

@@ -109,19 +109,26 @@ def extend(field, ring, lo_x=None, hi_x=None, lo_y=None, hi_y=None, periodic=Fal
     if periodic:
         pad[-1] = pad[-2] = (ring, ring)
         return np.pad(field, pad, mode="wrap")
-    out = field
-    for axis, lo, hi in ((-1, lo_x, hi_x), (-2, lo_y, hi_y)):
-        pad = [(0, 0)] * out.ndim
-        pad[axis] = (ring, ring)
-        out = np.pad(out, pad, mode="edge")
-        n = out.shape[axis]
-        for sl, side in ((slice(0, ring), lo), (slice(n - ring, n), hi)):
-            if side is None:
-                continue
-            idx = [slice(None)] * out.ndim
-            idx[axis] = sl
+    ny, nx = field.shape[-2:]
+    out = np.empty(field.shape[:-2] + (ny + 2 * ring, nx + 2 * ring), dtype=float)
+    out[..., ring:ring + ny, ring:ring + nx] = field
+    # x sides (real rows): edge copy, then the inflow value where the mask says so
+    rows = slice(ring, ring + ny)
+    for cols, edge, side in ((slice(0, ring), slice(ring, ring + 1), lo_x),
+                             (slice(ring + nx, nx + 2 * ring),
+                              slice(ring + nx - 1, ring + nx), hi_x)):
+        out[..., rows, cols] = out[..., rows, edge]
+        if side is not None:
             mask, value = side
-            out[tuple(idx)] = np.where(mask, value, out[tuple(idx)])
+            out[..., rows, cols] = np.where(mask, value, out[..., rows, cols])
+    # y sides (all columns, corners included): copy of the padded edge row, then inflow values
+    for rws, edge, side in ((slice(0, ring), slice(ring, ring + 1), lo_y),
+                            (slice(ring + ny, ny + 2 * ring),
+                             slice(ring + ny - 1, ring + ny), hi_y)):
+        out[..., rws, :] = out[..., edge, :]
+        if side is not None:
+            mask, value = side
+            out[..., rws, :] = np.where(mask, value, out[..., rws, :])
     return out
 
 
@@ -430,11 +437,11 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         hour_ctx = hour_context(u, v, bc, bc_tags, periodic)
         state.budget.emitted += _mass(e_total, vol) * (dt * n_sub)
         removing = bool(np.any(k_dec + k_dry > 0))
+        e_dt = e_total * dt
+        et_dt = e_tags * dt if G else None
         for _ in range(n_sub):  # sub-steps of this hour (CFL-limited)
-            c, tags = state.c, state.tags
-            c = c + e_total * dt
-            if G:
-                tags = tags + e_tags * dt
+            c = state.c + e_dt
+            tags = state.tags + et_dt if G else state.tags
             m0 = _mass(c, vol)
             c, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles)
             state.budget.boundary_net += _mass(c, vol) - m0
@@ -467,9 +474,10 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
             state.c, state.tags = c, tags
             state.step += 1
         state.hour = hour + 1
-        snaps.append(state.c[:, 0] if output == "surface" else state.c.copy())
+        snaps.append(state.c[:, 0].copy() if output == "surface" else state.c.copy())
         if G:
-            tag_snaps.append(state.tags[:, :, 0] if output == "surface" else state.tags.copy())
+            tag_snaps.append(state.tags[:, :, 0].copy() if output == "surface"
+                             else state.tags.copy())
         if checkpoint is not None and every and state.hour % every == 0:
             _write_checkpoint(checkpoint, state, times)
         if progress is not None:
