@@ -47,18 +47,13 @@ def _vanleer_slope(qm, q0, qp):
 
 @_jit
 def _ppm_slope(qm, q0, qp):
-    """CW84 Eq. 1.8 limited slope δq, as in ``advection._ppm_parabolas``."""
+    """CW84 Eq. 1.8 limited slope δq, as in ``advection._ppm_parabolas`` (branch-free, so the
+    row loops vectorize)."""
     dm = q0 - qm
     dp = qp - q0
     d = 0.5 * (qp - qm)
-    if dm * dp > 0.0:
-        m = min(abs(d), 2.0 * min(abs(dm), abs(dp)))
-        if d > 0.0:
-            return m
-        if d < 0.0:
-            return -m
-        return 0.0 * m
-    return 0.0
+    m = math.copysign(min(abs(d), 2.0 * min(abs(dm), abs(dp))), d)
+    return m if dm * dp > 0.0 else 0.0
 
 
 @_jit
