@@ -35,7 +35,6 @@ def _build_sigma_z_table():
 
 
 _SZ_EDGES, _SZ_A, _SZ_B = _build_sigma_z_table()
-_SZ_OFFSET_FIRST = np.searchsorted(_SZ_EDGES, np.arange(7) * _KEY_OFFSET)
 
 
 def sigma_z_rural_keyed(x_km, cls):

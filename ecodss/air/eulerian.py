@@ -20,9 +20,11 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ConfigError, MissingFieldError
+from ..met.solar import solar_altitude
 from ..registry import register_model
+from ..units import ugm3_to_ppb
 from ..validation import check_nonnegative, check_range
-from . import advection, diffusion
+from . import advection, chemistry, diffusion
 
 #: Default layer interfaces [m]: four layers resolving a winter boundary layer.
 DEFAULT_INTERFACES = (0.0, 50.0, 200.0, 600.0, 1500.0)
@@ -231,16 +233,6 @@ def make_tiles(ny, nx, chunks: dict | None):
             for y0 in range(0, ny, cy) for x0 in range(0, nx, cx)]
 
 
-def _hour_field(met, name, hour, shape, default=None):
-    if name in met:
-        a = met[name]
-        return np.broadcast_to(np.asarray(a.isel(time=hour).values if "time" in a.dims
-                                          else a.values, float), shape)
-    if default is None:
-        raise MissingFieldError(f"gridded met lacks {name!r}", field=name, where="met")
-    return np.full(shape, default)
-
-
 def kz_simple(z_faces, mixing_height, kz_mixed=30.0, kz_free=0.1):
     """Kz [m²/s] at internal layer interfaces: ``kz_mixed`` below the mixing height, ``kz_free``
     above — the bulk-mixed boundary layer of box/slab models (e.g. Seinfeld & Pandis 2016 §18.9,
@@ -409,10 +401,12 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         state = State(c0, tags0, Budget(setup.species))
     snaps, tag_snaps = [], []
     for hour in range(state.hour, len(times)):  # the model clock: one pass per simulated hour
-        u = _hour_field(met, "u", hour, (Y, X))
-        v = _hour_field(met, "v", hour, (Y, X))
-        zi = _hour_field(met, "mixing_height", hour, (Y, X))
-        kzf = np.asarray(met["kz"].isel(time=hour).values, float) if "kz" in met \
+        # this hour's met, read once (variables without a time axis apply to every hour)
+        met_hour = {name: var.values for name, var in met.isel(time=hour).data_vars.items()}
+        met_hour["time"] = times[hour]
+        u, v, zi = (np.broadcast_to(np.asarray(met_hour[n], float), (Y, X))
+                    for n in ("u", "v", "mixing_height"))
+        kzf = np.asarray(met_hour["kz"], float) if "kz" in met_hour \
             else kz(setup.z_interfaces[1:-1], zi)
         n_sub = max(advection.substeps(u, v, setup.dx, setup.dy, 3600.0, setup.cfl),
                     diffusion.horizontal_substeps(setup.kh, setup.kh, 3600.0, setup.dx,
@@ -428,9 +422,6 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         k_dry[:, 0] = (setup.vd / setup.dz[0])[:, None, None]
         factor = np.exp(-(k_dec + k_dry) * dt)
         k_sum = np.where(k_dec + k_dry > 0, k_dec + k_dry, 1.0)
-        met_hour = {name: met[name].isel(time=hour).values for name in met.data_vars
-                    if "time" in met[name].dims}
-        met_hour["time"] = times[hour]
         precip = met_hour.get("precipitation") if setup.wet_scavenging else None
         if precip is not None and not np.any(precip > 0):
             precip = None
@@ -490,8 +481,6 @@ def _wet_factor(c, precip, species, dt):
     Λ [s⁻¹ per mm/h] are CALPUFF's (:func:`ecodss.air.chemistry.removal_rates`, Scire et al.
     2000 §2.9; the nitrate pool weighted by its gas/particle split); species without a
     coefficient are not scavenged."""
-    from . import chemistry
-
     known = [i for i, s in enumerate(species)
              if s in chemistry.SCAVENGING_COEFFICIENT or s == "NO3"]
     rates = chemistry.removal_rates(c[known], tuple(species[i] for i in known),
@@ -560,16 +549,11 @@ class SecondaryPM:
         self.neutralise = neutralise
 
     def solar_radiation(self, time, cloud=None):
-        from ..met.solar import solar_altitude
-
         alt = np.asarray(solar_altitude(np.datetime64(time, "ns"), self.lon, self.lat), float)
         r = np.maximum(990.0 * np.sin(np.deg2rad(alt)) - 30.0, 0.0)
         return r if cloud is None else r * (1.0 - 0.75 * np.asarray(cloud, float) ** 3.4)
 
     def __call__(self, c, dt, met_hour, species):
-        from ..units import ugm3_to_ppb
-        from . import chemistry
-
         rh = met_hour.get("relative_humidity", 70.0)
         temp = met_hour.get("air_temperature")
         if self.scheme == "constant":
