@@ -145,69 +145,95 @@ def _rows_fluxes(q, c, scheme, f, ql, qr, q6, dq):
 
 
 @_jit
-def _fluxes(q, c, scheme, flux, ql, qr, q6, dq):
-    """Face fluxes ``flux`` (A1, A2, n+1, B) of ``q`` (A1, A2, n+2H, B); ``c`` (Ac, n+1, B).
-
-    ``ql``, ``qr``, ``q6`` (n+2, max(A2, B)) and ``dq`` (n+4, max(A2, B)) are PPM work rows.
-    Lines along the last axis (B = 1) are transposed in blocks of A2 rows so that, like the
-    other axis, the stencil runs along rows and the arithmetic vectorizes across them.
-    """
-    A1, A2, N, B = q.shape
-    Ac = c.shape[0]
-    if B == 1 and A2 > 1:
-        qt = np.empty((N, A2))
-        ct = np.empty((N - 2 * _H + 1, A2))
-        ft = np.empty((N - 2 * _H + 1, A2))
-        for a1 in range(A1):
-            for a2 in range(A2):
-                ca = (a1 * A2 + a2) % Ac
-                for k in range(N):
-                    qt[k, a2] = q[a1, a2, k, 0]
-                for k in range(N - 2 * _H + 1):
-                    ct[k, a2] = c[ca, k, 0]
-            _rows_fluxes(qt, ct, scheme, ft, ql, qr, q6, dq)
-            for a2 in range(A2):
-                for k in range(N - 2 * _H + 1):
-                    flux[a1, a2, k, 0] = ft[k, a2]
-        return
-    for a1 in range(A1):
-        for a2 in range(A2):
-            ca = (a1 * A2 + a2) % Ac
-            if B == 1:
-                _line_fluxes(q[a1, a2, :, 0], c[ca, :, 0], scheme, flux[a1, a2, :, 0],
-                             ql, qr, q6, dq)
-            else:
-                _rows_fluxes(q[a1, a2], c[ca], scheme, flux[a1, a2], ql, qr, q6, dq)
-
-
-@_jit
 def _work(n, B):
     return (np.empty((n + 2, B)), np.empty((n + 2, B)), np.empty((n + 2, B)),
             np.empty((n + 4, B)))
 
 
 @_jit
+def _sweep(q, c, scheme, out, flux, keep_flux):
+    """One flux-form step of ``q`` (A1, A2, n+2H, B) with Courant ``c`` (Ac, n+1, B): interiors
+    into ``out`` (A1, A2, n, B) and, when ``keep_flux``, face fluxes into ``flux`` (A1, A2, n+1, B).
+
+    Works block by block (one (A1, A2) block of rows at a time) with block-sized flux and PPM
+    work rows, so no full-size temporary is allocated: on a VM, first-touching fresh pages of
+    large temporaries cost as much as the arithmetic (``benchmarks/eulerian.py``). Lines along
+    the last axis (B = 1) are transposed in blocks of A2 rows so that, like the other axis, the
+    stencil runs along rows and the arithmetic vectorizes across them.
+    """
+    A1, A2, N, B = q.shape
+    n = N - 2 * _H
+    Ac = c.shape[0]
+    transpose = B == 1 and A2 > 1
+    W = A2 if transpose else B
+    ql, qr, q6, dq = _work(n, W)
+    fb = np.empty((n + 1, W))
+    if transpose:
+        qt = np.empty((N, A2))
+        ct = np.empty((n + 1, A2))
+        for a1 in range(A1):
+            for a2 in range(A2):
+                ca = (a1 * A2 + a2) % Ac
+                for k in range(N):
+                    qt[k, a2] = q[a1, a2, k, 0]
+                for k in range(n + 1):
+                    ct[k, a2] = c[ca, k, 0]
+            _rows_fluxes(qt, ct, scheme, fb, ql, qr, q6, dq)
+            for a2 in range(A2):
+                for i in range(n):
+                    out[a1, a2, i, 0] = qt[_H + i, a2] - (fb[i + 1, a2] - fb[i, a2])
+                if keep_flux:
+                    for k in range(n + 1):
+                        flux[a1, a2, k, 0] = fb[k, a2]
+        return
+    for a1 in range(A1):
+        for a2 in range(A2):
+            ca = (a1 * A2 + a2) % Ac
+            qs = q[a1, a2]
+            if B == 1:
+                _line_fluxes(qs[:, 0], c[ca, :, 0], scheme, fb[:, 0], ql, qr, q6, dq)
+            else:
+                _rows_fluxes(qs, c[ca], scheme, fb, ql, qr, q6, dq)
+            os_ = out[a1, a2]
+            for i in range(n):
+                for b in range(B):
+                    os_[i, b] = qs[_H + i, b] - (fb[i + 1, b] - fb[i, b])
+            if keep_flux:
+                fs = flux[a1, a2]
+                for k in range(n + 1):
+                    for b in range(B):
+                        fs[k, b] = fb[k, b]
+
+
+def _no_flux():
+    return np.empty((0, 0, 0, 0))
+
+
 def face_fluxes(q, c, scheme):
     """Face fluxes (A1, A2, n+1, B) of ``q`` (A1, A2, n+2H, B) with Courant ``c`` (Ac, n+1, B)."""
     A1, A2, N, B = q.shape
     n = N - 2 * _H
     flux = np.empty((A1, A2, n + 1, B))
-    ql, qr, q6, dq = _work(n, max(A2, B))
-    _fluxes(q, c, scheme, flux, ql, qr, q6, dq)
+    _sweep(q, c, scheme, np.empty((A1, A2, n, B)), flux, True)
     return flux
+
+
+def advect(q, c, scheme, out=None, keep_flux=True):
+    """Updated interior (A1, A2, n, B) of one flux-form step (written into ``out`` when given)
+    and the face fluxes (None unless ``keep_flux``)."""
+    A1, A2, N, B = q.shape
+    n = N - 2 * _H
+    if out is None:
+        out = np.empty((A1, A2, n, B))
+    flux = np.empty((A1, A2, n + 1, B)) if keep_flux else _no_flux()
+    _sweep(q, c, scheme, out, flux, keep_flux)
+    return out, (flux if keep_flux else None)
 
 
 @_jit
 def _divergence(q, flux, out):
     """``out = q_interior − (F[i+1] − F[i])`` along axis 2."""
     A1, A2, n, B = out.shape
-    if B == 1:
-        for a1 in range(A1):
-            for a2 in range(A2):
-                for i in range(n):
-                    out[a1, a2, i, 0] = q[a1, a2, _H + i, 0] - (flux[a1, a2, i + 1, 0]
-                                                                - flux[a1, a2, i, 0])
-        return
     for a1 in range(A1):
         for a2 in range(A2):
             qs = q[a1, a2]
@@ -216,16 +242,6 @@ def _divergence(q, flux, out):
             for i in range(n):
                 for b in range(B):
                     os_[i, b] = qs[_H + i, b] - (fs[i + 1, b] - fs[i, b])
-
-
-@_jit
-def advect(q, c, scheme):
-    """Updated interior (A1, A2, n, B) and face fluxes of one flux-form step."""
-    flux = face_fluxes(q, c, scheme)
-    A1, A2, N, B = q.shape
-    out = np.empty((A1, A2, N - 2 * _H, B))
-    _divergence(q, flux, out)
-    return out, flux
 
 
 @_jit
@@ -263,12 +279,11 @@ def advect_tags(flux, q, tags, c):
 
 
 @_jit
-def diffuse_horizontal(q, kx, ky, rx, ry, dx, dy):
-    """FTCS step of ``q`` (A, ny+2, nx+2) → (A, ny, nx); ``kx`` (Akx, ny, nx+1), ``ky``
-    (Aky, ny+1, nx); ``rx``, ``ry`` = Δt/Δx, Δt/Δy."""
+def diffuse_horizontal(q, kx, ky, rx, ry, dx, dy, out):
+    """FTCS step of ``q`` (A, ny+2, nx+2) into ``out`` (A, ny, nx); ``kx`` (Akx, ny, nx+1),
+    ``ky`` (Aky, ny+1, nx); ``rx``, ``ry`` = Δt/Δx, Δt/Δy."""
     A, NY, NX = q.shape
     ny, nx = NY - 2, NX - 2
-    out = np.empty((A, ny, nx))
     fx = np.empty(nx + 1)
     fy_lo = np.empty(nx)
     fy_hi = np.empty(nx)
@@ -290,17 +305,17 @@ def diffuse_horizontal(q, kx, ky, rx, ry, dx, dy):
 
 
 @_jit
-def diffuse_vertical(q, kz, dz, dt):
-    """Backward-Euler column step of ``q`` (nz, P, M) with ``kz`` (nz−1, Mk) reused cyclically
-    over the flattened column index; returns (nz, P, M).
+def diffuse_vertical(q, kz, dz, dt, out):
+    """Backward-Euler column step of ``q`` (P, nz, M) into ``out`` (same shape; may be ``q``),
+    with ``kz`` (nz−1, Mk) reused cyclically over the flattened column index p·M + m.
 
     The matrix factors (Thomas forward sweep) depend on Kz only, so they are computed once per
     Kz column and reused for every species sharing it; the operations are those of the numpy
-    kernel.
+    kernel. Loops run along M (contiguous), so the layout (species, layer, y·x) of the Eulerian
+    state is used in place.
     """
-    nz, P, M = q.shape
+    P, nz, M = q.shape
     Mk = kz.shape[1]
-    out = np.empty((nz, P, M))
     h_face = np.empty(nz - 1)  # interface spacing, mean of the two layers
     for k in range(nz - 1):
         h_face[k] = 0.5 * (dz[k + 1] + dz[k])
@@ -331,11 +346,11 @@ def diffuse_vertical(q, kz, dz, dt):
             if col == Mk:
                 col = 0
         for m in range(M):
-            dp[0, m] = q[0, p, m] / den[0, idx[m]]
+            dp[0, m] = q[p, 0, m] / den[0, idx[m]]
         for k in range(1, nz):
             for m in range(M):
                 j = idx[m]
-                dp[k, m] = (q[k, p, m] - low[k, j] * dp[k - 1, m]) / den[k, j]
+                dp[k, m] = (q[p, k, m] - low[k, j] * dp[k - 1, m]) / den[k, j]
         for m in range(M):
             sol[nz - 1, m] = dp[nz - 1, m]
         for k in range(nz - 2, -1, -1):
@@ -347,8 +362,7 @@ def diffuse_vertical(q, kz, dz, dt):
                 j = idx[m]
                 above = dt * a[k, j] * (sol[k + 1, m] - sol[k, m]) if k < nz - 1 else 0.0
                 below = dt * a[k - 1, j] * (sol[k, m] - sol[k - 1, m]) if k > 0 else 0.0
-                out[k, p, m] = q[k, p, m] + (above - below) / dz[k]
-    return out
+                out[p, k, m] = q[p, k, m] + (above - below) / dz[k]
 
 
 def lines(a, axis: int):

@@ -214,12 +214,14 @@ def face_fluxes(q, courant, scheme: str, axis: int = -1, backend: str = "auto"):
 
 
 def advect_1d(q_padded, courant, scheme: str, axis: int = -1, backend: str = "auto",
-              tags_padded=None):
+              tags_padded=None, out=None):
     """One flux-form step along ``axis``: the updated ``n`` interior cells.
 
     Same arguments as :func:`face_fluxes`; returns ``q_int − (F[1:] − F[:-1])`` [unit of q].
     With ``tags_padded`` (tag axis 0, then the layout of ``q_padded``) the tags move with the
     total's fluxes (:func:`tag_fluxes`) and the result is the pair ``(q_new, tags_new)``.
+    ``out`` (C-contiguous float64 of the result's shape) receives ``q_new`` when the compiled
+    kernel runs (callers that step repeatedly reuse their buffers this way).
     """
     q, courant, ax, n = _check_inputs(q_padded, courant, scheme, axis)
     tn = compiled_kernels(backend, "advection.advect_1d")
@@ -228,8 +230,9 @@ def advect_1d(q_padded, courant, scheme: str, axis: int = -1, backend: str = "au
     if tn is not None and shape is not None and (tags is None or tags.shape[1:] == q.shape):
         q4 = tn.lines(q, ax)
         c3 = tn.coefficient(courant, shape, ax)
-        q_new, flux = tn.advect(q4, c3, tn.SCHEME_CODE[scheme])
         out_shape = q.shape[:ax] + (n,) + q.shape[q.ndim + ax + 1:]
+        out4 = None if out is None else tn.lines(out, ax)
+        q_new, flux = tn.advect(q4, c3, tn.SCHEME_CODE[scheme], out4, tags is not None)
         q_new = q_new.reshape(out_shape)
         if tags is None:
             return q_new

@@ -33,7 +33,7 @@ def _interior_faces(k, shape_faces):
 
 
 def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float,
-                       backend: str = "auto"):
+                       backend: str = "auto", out=None):
     """One explicit (forward-Euler, central-difference) horizontal diffusion step.
 
     Parameters
@@ -52,6 +52,8 @@ def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float,
         Cell sizes [m].
     backend : {"auto", "numba", "numpy"}
         Compiled kernel (default when numba imports) or the numpy reference.
+    out : numpy.ndarray, optional
+        C-contiguous float64 array of the result's shape that receives it (compiled kernel).
 
     Returns
     -------
@@ -74,11 +76,11 @@ def diffuse_horizontal(q_padded, kx, ky, dt: float, dx: float, dy: float,
     x_faces, y_faces = lead + (ny, nx + 1), lead + (ny + 1, nx)
     if (tn is not None and q.size and np.broadcast_shapes(x_faces, np.shape(kx)) == x_faces
             and np.broadcast_shapes(y_faces, np.shape(ky)) == y_faces):
-        out = tn.diffuse_horizontal(q.reshape(-1, ny + 2, nx + 2),
-                                    tn.coefficient(kx, x_faces, -2),
-                                    tn.coefficient(ky, y_faces, -2),
-                                    dt / dx, dt / dy, float(dx), float(dy))
-        return out.reshape(lead + (ny, nx))
+        res = np.empty(lead + (ny, nx)) if out is None else out
+        tn.diffuse_horizontal(q.reshape(-1, ny + 2, nx + 2), tn.coefficient(kx, x_faces, -2),
+                              tn.coefficient(ky, y_faces, -2), dt / dx, dt / dy, float(dx),
+                              float(dy), res.reshape(-1, ny, nx))
+        return res
     rows = q[..., 1:-1, :]  # (.., ny, nx + 2)
     cols = q[..., :, 1:-1]  # (.., ny + 2, nx)
     gx = np.diff(rows, axis=-1) / dx  # gradient at x-faces (.., ny, nx + 1)
@@ -117,7 +119,8 @@ def horizontal_substeps(kx, ky, dt: float, dx: float, dy: float,
     return max(1, math.ceil(nu / limit * (1.0 - 1e-12)))
 
 
-def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
+def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto", axis: int = 0,
+                     out=None):
     """One backward-Euler vertical diffusion step with zero-flux top and bottom.
 
     Parameters
@@ -133,6 +136,12 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
         Time step [s]; any length (unconditionally stable).
     backend : {"auto", "numba", "numpy"}
         Compiled kernel (default when numba imports) or the numpy reference.
+    axis : int
+        Axis of ``q`` holding the column (default 0); ``kz_faces`` keeps its interfaces on axis 0
+        and broadcasts against the axes after ``axis``.
+    out : numpy.ndarray, optional
+        C-contiguous float64 array shaped like ``q`` (it may be ``q`` itself) that receives the
+        result (compiled kernel, ``kz_faces`` not broadcasting ``q`` to a larger shape).
 
     Returns
     -------
@@ -154,7 +163,11 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
     """
     q = np.asarray(q, dtype=float)
     dz = np.asarray(dz, dtype=float)
-    nz = q.shape[0]
+    if not -q.ndim <= axis < q.ndim:
+        raise OutOfRangeError(f"axis={axis} out of range for q with {q.ndim} dims", field="axis",
+                              where="diffuse_vertical")
+    ax = axis % q.ndim
+    nz = q.shape[ax]
     if dz.shape != (nz,):
         raise OutOfRangeError(f"dz shape {dz.shape} must be ({nz},)", field="dz",
                               where="diffuse_vertical")
@@ -167,11 +180,21 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
                               f"{kz.shape}", field="kz_faces", where="diffuse_vertical")
     check_nonnegative(kz, "kz_faces", kind="interface")
     tn = compiled_kernels(backend, "diffuse_vertical")
-    shape = np.broadcast_shapes(q.shape, (nz,) + kz.shape[1:])
-    if tn is not None and math.prod(shape):
-        q = np.broadcast_to(q, shape)
-        rest = shape[1:]
-        q3 = q.reshape(nz, rest[0] if rest else 1, -1)
+    rest = q.shape[ax + 1:]
+    if ax == 0:  # Kz may broadcast q to more columns
+        q = np.broadcast_to(q, np.broadcast_shapes(q.shape, (nz,) + kz.shape[1:]))
+        rest = q.shape[1:]
+    elif tn is None or np.broadcast_shapes(rest, kz.shape[1:]) != rest:
+        moved = diffuse_vertical(np.moveaxis(q, ax, 0),
+                                 kz.reshape(kz.shape[:1] + (1,) * ax + kz.shape[1:]), dz, dt,
+                                 backend)
+        res = np.moveaxis(moved, 0, ax)
+        if out is None:
+            return res
+        out[...] = res
+        return out
+    if tn is not None and q.size:
+        P, M = math.prod(q.shape[:ax]), math.prod(rest)
         # Kz over the columns, reused cyclically: drop its leading broadcast (size-1) dims
         k_rest = kz.shape[1:]
         while k_rest and k_rest[0] == 1:
@@ -179,7 +202,10 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
         tail = rest[len(rest) - len(k_rest):]
         k2 = np.ascontiguousarray(np.broadcast_to(kz.reshape((nz - 1,) + k_rest),
                                                   (nz - 1,) + tail)).reshape(nz - 1, -1)
-        return tn.diffuse_vertical(q3, k2, dz, float(dt)).reshape(shape)
+        res = np.empty(q.shape) if out is None else out
+        tn.diffuse_vertical(np.ascontiguousarray(q).reshape(P, nz, M), k2, dz, float(dt),
+                            res.reshape(P, nz, M))
+        return res
     expand = (slice(None),) + (None,) * (max(q.ndim, kz.ndim) - 1)
     dzb = dz[expand]
     a = kz / (0.5 * (dz[1:] + dz[:-1]))[expand]  # (nz-1, ...) [m/s]
@@ -200,12 +226,16 @@ def diffuse_vertical(q, kz_faces, dz, dt: float, backend: str = "auto"):
         denom = diag[k] - lower[k] * c_prime[k - 1]
         c_prime[k] = upper[k] / denom
         d_prime[k] = (rhs[k] - lower[k] * d_prime[k - 1]) / denom
-    out = np.empty(shape)
-    out[-1] = d_prime[-1]
+    sol = np.empty(shape)
+    sol[-1] = d_prime[-1]
     for k in range(nz - 2, -1, -1):
-        out[k] = d_prime[k] - c_prime[k] * out[k + 1]
+        sol[k] = d_prime[k] - c_prime[k] * sol[k + 1]
     # re-apply the implicit interface fluxes in flux form: telescoping, so Σ q Δz is conserved to
     # round-off even when Δt·Kz/Δz² ≫ 1 amplifies the solver residual
-    flux = dt * np.broadcast_to(a, (nz - 1,) + shape[1:]) * np.diff(out, axis=0)  # [m]·q
-    return rhs + (np.concatenate([flux, zero]) - np.concatenate([zero, flux])) / dzb
+    flux = dt * np.broadcast_to(a, (nz - 1,) + shape[1:]) * np.diff(sol, axis=0)  # [m]·q
+    res = rhs + (np.concatenate([flux, zero]) - np.concatenate([zero, flux])) / dzb
+    if out is None:
+        return res
+    out[...] = res
+    return out
 

@@ -101,18 +101,24 @@ def _faces(a, axis):
 RING = advection.HALO + 1
 
 
-def extend(field, ring, lo_x=None, hi_x=None, lo_y=None, hi_y=None, periodic=False):
+def extend(field, ring, lo_x=None, hi_x=None, lo_y=None, hi_y=None, periodic=False, out=None):
     """Pad the last two axes (y, x) of ``field`` with ``ring`` ghost cells, x first, then y.
 
     Each side is ``None`` (copy the edge cell: open outflow, or no side to fill) or a pair
     ``(mask, value)``: ghost = value where mask (inflow) else the edge copy. ``periodic`` wraps.
+    ``out`` (the padded shape) receives the result when given.
     """
     pad = [(0, 0)] * field.ndim
     if periodic:
         pad[-1] = pad[-2] = (ring, ring)
-        return np.pad(field, pad, mode="wrap")
+        padded = np.pad(field, pad, mode="wrap")
+        if out is None:
+            return padded
+        out[...] = padded
+        return out
     ny, nx = field.shape[-2:]
-    out = np.empty(field.shape[:-2] + (ny + 2 * ring, nx + 2 * ring), dtype=float)
+    if out is None:
+        out = np.empty(field.shape[:-2] + (ny + 2 * ring, nx + 2 * ring), dtype=float)
     out[..., ring:ring + ny, ring:ring + nx] = field
     # x sides (real rows): edge copy, then the inflow value where the mask says so
     rows = slice(ring, ring + ny)
@@ -122,7 +128,7 @@ def extend(field, ring, lo_x=None, hi_x=None, lo_y=None, hi_y=None, periodic=Fal
         out[..., rows, cols] = out[..., rows, edge]
         if side is not None:
             mask, value = side
-            out[..., rows, cols] = np.where(mask, value, out[..., rows, cols])
+            np.copyto(out[..., rows, cols], value, where=mask)
     # y sides (all columns, corners included): copy of the padded edge row, then inflow values
     for rws, edge, side in ((slice(0, ring), slice(ring, ring + 1), lo_y),
                             (slice(ring + ny, ny + 2 * ring),
@@ -130,43 +136,61 @@ def extend(field, ring, lo_x=None, hi_x=None, lo_y=None, hi_y=None, periodic=Fal
         out[..., rws, :] = out[..., edge, :]
         if side is not None:
             mask, value = side
-            out[..., rws, :] = np.where(mask, value, out[..., rws, :])
+            np.copyto(out[..., rws, :], value, where=mask)
     return out
 
 
-def _advect(c, tags, courant, axis, scheme, h):
+class Scratch(dict):
+    """Reusable work arrays of one tile, by role and shape: stepping through fresh full-size
+    temporaries costs a page fault per page on first touch, which on a VM is as expensive as
+    the transport arithmetic itself (``benchmarks/eulerian.py``)."""
+
+    def get_array(self, role, shape):
+        key = (role, tuple(shape))
+        if key not in self:
+            self[key] = np.empty(shape)
+        return self[key]
+
+
+def _advect(c, tags, courant, axis, scheme, h, scratch):
     """Advect along ``axis`` over an extended array; the result loses ``h`` cells each side."""
     n = c.shape[axis] - 2 * h
     idx = [slice(None)] * courant.ndim
     idx[axis] = slice(h, h + n + 1)
     cf = courant[tuple(idx)]
     if tags is None:
-        return advection.advect_1d(c, cf, scheme, axis=axis), None
+        shape = list(c.shape)
+        shape[axis] = n
+        out = None if scratch is None else scratch.get_array(f"advect{axis}", shape)
+        return advection.advect_1d(c, cf, scheme, axis=axis, out=out), None
     return advection.advect_1d(c, cf, scheme, axis=axis, tags_padded=tags)
 
 
-def substep(c, tags, u, v, dt, setup: Setup, order: int):
+def substep(c, tags, u, v, dt, setup: Setup, order: int, scratch: Scratch | None = None):
     """One horizontal transport sub-step on an extended tile → its interior.
 
     ``c`` (S, Z, Y+2R, X+2R), ``tags`` (G, S, Z, Y+2R, X+2R) or None, ``u``/``v`` cell-centred
     winds (Y+2R, X+2R) [m/s], R = :data:`RING`. Advection x then y (``order`` even) or y then x
     (alternating dimensional splitting; Strang 1968), each consuming HALO ring cells, then explicit
     horizontal diffusion consuming the last one. Local: a cell's result depends only on its tile
-    neighbourhood, so chunked and single-domain runs give identical numbers.
+    neighbourhood, so chunked and single-domain runs give identical numbers. With ``scratch``
+    the work arrays (and the returned total) live in it and are overwritten by its next use.
     """
     h = advection.HALO
     cx = _faces(u, -1) * (dt / setup.dx)  # (Y', X'+1)
     cy = _faces(v, -2) * (dt / setup.dy)  # (Y'+1, X')
     for axis in ((-1, -2) if order % 2 == 0 else (-2, -1)):
         if axis == -1:
-            c, tags = _advect(c, tags, cx, -1, setup.scheme, h)
+            c, tags = _advect(c, tags, cx, -1, setup.scheme, h, scratch)
             cy = cy[:, h:cy.shape[1] - h]
             cx = cx[:, h:cx.shape[1] - h]
         else:
-            c, tags = _advect(c, tags, cy, -2, setup.scheme, h)
+            c, tags = _advect(c, tags, cy, -2, setup.scheme, h, scratch)
             cx = cx[h:cx.shape[0] - h, :]
             cy = cy[h:cy.shape[0] - h, :]
-    c = diffusion.diffuse_horizontal(c, setup.kh, setup.kh, dt, setup.dx, setup.dy)
+    out = None if scratch is None else scratch.get_array(
+        "diffused", c.shape[:-2] + (c.shape[-2] - 2, c.shape[-1] - 2))
+    c = diffusion.diffuse_horizontal(c, setup.kh, setup.kh, dt, setup.dx, setup.dy, out=out)
     if tags is not None:
         tags = diffusion.diffuse_horizontal(tags, setup.kh, setup.kh, dt, setup.dx, setup.dy)
     return c, tags
@@ -189,31 +213,38 @@ def hour_context(u, v, bc, bc_tags, periodic):
             "periodic": periodic}
 
 
-def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None):
+def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None, scratch=None):
     """Horizontal transport of the whole domain for one sub-step.
 
     The domain (with its boundary ghost ring) is extended once; each tile then takes its own
     extended window — its halo comes from the neighbouring tiles' cells of this step — and runs
     :func:`substep` as a dask task. With ``tiles`` None the domain is one tile; both give the same
-    numbers because :func:`substep` is local.
+    numbers because :func:`substep` is local. ``scratch`` (a list: one :class:`Scratch` for the
+    domain, then one per tile) keeps the work arrays from one sub-step to the next; the returned
+    total then lives in it.
     """
     r = RING
-    c_ext = extend(c, r, periodic=hour["periodic"], **hour["sides"])
+    own = scratch[0] if scratch else None
+    shape = c.shape[:-2] + (c.shape[-2] + 2 * r, c.shape[-1] + 2 * r)
+    c_ext = extend(c, r, periodic=hour["periodic"], **hour["sides"],
+                   out=None if own is None else own.get_array("extended", shape))
     t_ext = None if tags is None else extend(tags, r, periodic=hour["periodic"],
                                              **hour["t_sides"])
     u_ext, v_ext = hour["u_ext"], hour["v_ext"]
     if tiles is None:
-        return substep(c_ext, t_ext, u_ext, v_ext, dt, setup, order)
+        return substep(c_ext, t_ext, u_ext, v_ext, dt, setup, order, own)
     import dask
 
     def window(a, ys, xs):
         return None if a is None else a[..., ys.start:ys.stop + 2 * r, xs.start:xs.stop + 2 * r]
 
+    tile_scratch = scratch[1:] if scratch else [None] * len(tiles)
     tasks = [dask.delayed(substep)(window(c_ext, ys, xs), window(t_ext, ys, xs),
-                                   window(u_ext, ys, xs), window(v_ext, ys, xs), dt, setup, order)
-             for ys, xs in tiles]  # one task per tile
+                                   window(u_ext, ys, xs), window(v_ext, ys, xs), dt, setup, order,
+                                   ts)
+             for (ys, xs), ts in zip(tiles, tile_scratch, strict=True)]  # one task per tile
     results = dask.compute(*tasks)
-    c_new = np.empty_like(c)
+    c_new = np.empty_like(c) if own is None else own.get_array("assembled", c.shape)
     t_new = None if tags is None else np.empty_like(tags)
     for (ys, xs), (ct, tt) in zip(tiles, results, strict=True):
         c_new[..., ys, xs] = ct
@@ -379,8 +410,8 @@ def _read_checkpoint(path, species) -> State:
     with xr.open_dataset(path, engine="netcdf4") as ds:
         ds = ds.load()
     budget = Budget(species, *(ds[f"budget_{k}"].values for k in Budget.FIELDS))
-    tags = ds["tags"].values if "tags" in ds else None
-    return State(ds["c"].values, tags, budget, int(ds.attrs["hour"]), int(ds.attrs["step"]))
+    tags = np.array(ds["tags"].values, float) if "tags" in ds else None
+    return State(np.array(ds["c"].values, float), tags, budget, int(ds.attrs["hour"]), int(ds.attrs["step"]))
 
 
 def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, checkpoint,
@@ -393,13 +424,15 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
     if restart is not None:
         state = _read_checkpoint(restart, setup.species)
     else:
-        c0 = np.zeros((S, Z, Y, X)) if initial is None else np.array(initial, float)
+        c0 = np.zeros((S, Z, Y, X)) if initial is None \
+            else np.array(np.broadcast_to(initial, (S, Z, Y, X)), float)
         tags0 = None
         if G:
             tags0 = np.zeros((G, S, Z, Y, X))
             tags0[-1] = c0  # initial air counts as boundary/background
         state = State(c0, tags0, Budget(setup.species))
     snaps, tag_snaps = [], []
+    scratch = [Scratch() for _ in range(1 + (len(tiles) if tiles else 0))]
     for hour in range(state.hour, len(times)):  # the model clock: one pass per simulated hour
         # this hour's met, read once (variables without a time axis apply to every hour)
         met_hour = {name: var.values for name, var in met.isel(time=hour).data_vars.items()}
@@ -431,16 +464,19 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
         e_dt = e_total * dt
         et_dt = e_tags * dt if G else None
         for _ in range(n_sub):  # sub-steps of this hour (CFL-limited)
-            c = state.c + e_dt
-            tags = state.tags + et_dt if G else state.tags
-            m0 = _mass(c, vol)
-            c, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles)
-            state.budget.boundary_net += _mass(c, vol) - m0
-            c = np.moveaxis(diffusion.diffuse_vertical(np.moveaxis(c, 1, 0), kzf[:, None], setup.dz,
-                                                       dt), 0, 1)
+            c = state.c
+            c += e_dt  # the state owns its arrays (snapshots and checkpoints copy)
+            tags = state.tags
             if G:
-                tags = np.moveaxis(diffusion.diffuse_vertical(
-                    np.moveaxis(tags, 2, 0), kzf[:, None, None], setup.dz, dt), 0, 2)
+                tags += et_dt
+            m0 = _mass(c, vol)
+            moved, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles,
+                                            scratch)
+            state.budget.boundary_net += _mass(moved, vol) - m0
+            # the transported field lives in the scratch arrays: diffuse it back into the state's
+            c = diffusion.diffuse_vertical(moved, kzf, setup.dz, dt, axis=1, out=c)
+            if G:
+                tags = diffusion.diffuse_vertical(tags, kzf, setup.dz, dt, axis=2)
             if removing:
                 lost = c * (1.0 - factor)
                 dry = _mass(lost[:, :1] * (k_dry / k_sum)[:, :1], vol[:1])  # layer 0 only
