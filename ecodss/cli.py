@@ -1,9 +1,14 @@
-"""Command line: ``ecodss demo``, ``ecodss run SCENARIO``, ``ecodss models``."""
+"""Command line: ``ecodss demo``, ``ecodss run SCENARIO``, ``ecodss models`` and the
+subcommands of the packages listed in :data:`SUBCOMMAND_MODULES` (``ecodss verify`` ...)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+#: Modules with an ``add_parser(subparsers)`` that registers their own subcommands.
+SUBCOMMAND_MODULES = ("ecodss.evaluate.cli",)
 
 #: The scenario ``ecodss demo`` runs for each ``--case``.
 DEMO_SCENARIOS = {"regional": "north_china_plain_2026-01.yaml",
@@ -102,6 +107,8 @@ def main(argv=None) -> int:
     run.set_defaults(func=_run)
     models = sub.add_parser("models", help="list the registered models")
     models.set_defaults(func=_models)
+    for module in SUBCOMMAND_MODULES:  # each adds its own subcommands (lazy heavy imports)
+        importlib.import_module(module).add_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

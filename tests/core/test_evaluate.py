@@ -26,7 +26,7 @@ OBS = np.array([1.0, 2.0, 4.0, 8.0])
 def test_perfect_model():
     res = evaluate(OBS, OBS)
     expected = {"FB": 0, "NMSE": 0, "MG": 1, "VG": 1, "FAC2": 1, "NMB": 0, "NME": 0, "R": 1,
-                "RMSE": 0, "MB": 0}
+                "RMSE": 0, "MB": 0, "MAE": 0}
     assert set(res) == set(METRICS)
     for name, value in expected.items():
         assert res[name] == pytest.approx(value, abs=1e-12), name
@@ -45,6 +45,7 @@ def test_model_twice_the_observations():
     # NMSE = mean(O^2)/(mean(O) * 2 mean(O)) = (85/4) / (2 * (15/4)^2)
     assert res["NMSE"] == pytest.approx((85 / 4) / (2 * (15 / 4) ** 2), rel=1e-12)
     assert res["MB"] == pytest.approx(15 / 4) and res["RMSE"] == pytest.approx(np.sqrt(85 / 4))
+    assert res["MAE"] == pytest.approx(15 / 4)  # |2O - O| = O
 
 
 def test_half_the_observations_is_the_mirror_image():

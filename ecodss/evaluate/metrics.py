@@ -30,14 +30,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import (
+from ..errors import (
     MissingFieldError,
     NegativeValueError,
     NonFiniteValueError,
     OutOfRangeError,
     ValidationError,
 )
-from .validation import reject_unknown_fields
+from ..validation import reject_unknown_fields
 
 #: Metric name → (long name, dimensionless?) ; the order is the default output order.
 METRICS: dict[str, tuple[str, bool]] = {
@@ -52,6 +52,7 @@ METRICS: dict[str, tuple[str, bool]] = {
     "R": ("Pearson correlation coefficient", True),
     "RMSE": ("root mean square error sqrt(mean (mod - obs)^2)", False),
     "MB": ("mean bias mean(mod - obs); > 0 over-prediction", False),
+    "MAE": ("mean absolute error mean|mod - obs|", False),
 }
 _BELOW_MODES = ("clip", "exclude")
 
@@ -135,8 +136,12 @@ def _mb(pr, **_):
     return pr.mean(pr.mod - pr.obs)
 
 
+def _mae(pr, **_):
+    return pr.mean(np.abs(pr.mod - pr.obs))
+
+
 _KERNELS = {"FB": _fb, "NMSE": _nmse, "MG": _mg, "VG": _vg, "FAC2": _fac2, "NMB": _nmb,
-            "NME": _nme, "R": _r, "RMSE": _rmse, "MB": _mb}
+            "NME": _nme, "R": _r, "RMSE": _rmse, "MB": _mb, "MAE": _mae}
 
 
 def _metrics_kernel(obs, mod, *, names: Sequence[str], ncore: int, min_value, below: str):
@@ -221,7 +226,7 @@ def evaluate(obs, mod, dim=None, metrics: Iterable[str] | str | None = None, *,
         xarray: dimension(s) to reduce (default all). numpy: axis or axes (default all).
     metrics : sequence of str, optional
         Names from :data:`METRICS` (case-insensitive); default all:
-        FB, NMSE, MG, VG, FAC2, NMB, NME, R, RMSE, MB.
+        FB, NMSE, MG, VG, FAC2, NMB, NME, R, RMSE, MB, MAE.
     min_value : float, optional
         Lower threshold for MG and VG, e.g. the detection limit. Chang & Hanna (2004, §3) note
         that MG and VG are undefined for zero values and dominated by very low values, and
@@ -241,7 +246,8 @@ def evaluate(obs, mod, dim=None, metrics: Iterable[str] | str | None = None, *,
     FB = 2(Ō − P̄)/(Ō + P̄); NMSE = ⟨(O − P)²⟩/(Ō P̄); MG = exp(⟨ln O⟩ − ⟨ln P⟩);
     VG = exp(⟨(ln O − ln P)²⟩); FAC2 = fraction with 0.5 ≤ P/O ≤ 2, evaluated as
     0.5 O ≤ P ≤ 2 O (boundaries included; a pair with O = 0 counts only if P = 0);
-    NMB = Σ(P − O)/ΣO; NME = Σ|P − O|/ΣO; R = Pearson; RMSE = √⟨(P − O)²⟩; MB = ⟨P − O⟩.
+    NMB = Σ(P − O)/ΣO; NME = Σ|P − O|/ΣO; R = Pearson; RMSE = √⟨(P − O)²⟩; MB = ⟨P − O⟩;
+    MAE = ⟨|P − O|⟩.
     A group with no valid pair gives NaN.
 
     Examples
@@ -325,5 +331,10 @@ def mb(obs, mod, dim=None):
     return _one("MB", obs, mod, dim, {})
 
 
+def mae(obs, mod, dim=None):
+    """Mean absolute error ⟨|P − O|⟩ [units of the data] (Wilks 2011, §8.3.2)."""
+    return _one("MAE", obs, mod, dim, {})
+
+
 __all__ = ["METRICS", "evaluate", "fb", "nmse", "mg", "vg", "fac2", "nmb", "nme", "pearson_r",
-           "rmse", "mb"]
+           "rmse", "mb", "mae"]
