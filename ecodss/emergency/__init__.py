@@ -7,6 +7,7 @@ shadows the submodule name as an attribute); import the module itself with
 
 from .alerts import AlertDecision, AlertRules, alert_level, load_rules
 from .aqi import aqi, category, city_aqi, daily_aqi, iaqi, standard_for_date
+from .plan import EmergencyPlan, plan
 
 __all__ = ["aqi", "iaqi", "category", "city_aqi", "daily_aqi", "standard_for_date",
-           "alert_level", "AlertDecision", "AlertRules", "load_rules"]
+           "alert_level", "AlertDecision", "AlertRules", "load_rules", "plan", "EmergencyPlan"]
