@@ -6,7 +6,7 @@ model evaluation, CF NetCDF output. See README.md for a tour.
 
 __version__ = "0.1.0"
 
-from . import evaluate, units  # noqa: E402
+from . import units  # noqa: E402
 from .errors import (  # noqa: E402
     ConfigError,
     DataFileError,
@@ -24,18 +24,23 @@ from .errors import (  # noqa: E402
     UnknownFieldError,
     ValidationError,
 )
-from .grid import Grid  # noqa: E402
 from .registry import get_model, list_models, register_model  # noqa: E402
 
-_LAZY = {"Inventory": "ecodss.inventory", "Receptors": "ecodss.air.receptors",
+_LAZY = {"Grid": "ecodss.grid", "Inventory": "ecodss.inventory", "Receptors": "ecodss.air.receptors",
          "forecast": "ecodss.workflows"}
 
 
-def __getattr__(name):  # PEP 562: heavy classes load on first use
-    if name in _LAZY:
-        import importlib
+#: Subpackages that import pandas/xarray and load on first attribute access.
+_LAZY_MODULES = ("evaluate",)
 
+
+def __getattr__(name):  # PEP 562: heavy classes and subpackages load on first use
+    import importlib
+
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"ecodss.{name}")
     raise AttributeError(f"module 'ecodss' has no attribute {name!r}")
 
 __all__ = [
