@@ -8,7 +8,7 @@ import importlib
 import sys
 
 #: Modules with an ``add_parser(subparsers)`` that registers their own subcommands.
-SUBCOMMAND_MODULES = ("ecodss.evaluate.cli",)
+SUBCOMMAND_MODULES = ("ecodss.batch.cli", "ecodss.evaluate.cli", "ecodss.service.cli")
 
 #: The scenario ``ecodss demo`` runs for each ``--case``.
 DEMO_SCENARIOS = {"regional": "north_china_plain_2026-01.yaml",
@@ -43,10 +43,6 @@ def _demo(args) -> int:
 
     return _run_scenario(REPO_ROOT / "scenarios" / DEMO_SCENARIOS[args.case], out=args.out,
                          sample=args.sample)
-
-
-def _run(args) -> int:
-    return _run_scenario(args.scenario, out=args.out)
 
 
 def regional_report(result, out_dir) -> str:
@@ -101,10 +97,6 @@ def main(argv=None) -> int:
                       help="regional (Eulerian, 2+26 cities; default) or city (plume)")
     demo.add_argument("--sample", default=None, help="sample folder (default: bundled)")
     demo.set_defaults(func=_demo)
-    run = sub.add_parser("run", help="run a scenario file (scenarios/*.yaml)")
-    run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--out", default=None, help="output folder (default: the scenario's)")
-    run.set_defaults(func=_run)
     models = sub.add_parser("models", help="list the registered models")
     models.set_defaults(func=_models)
     for module in SUBCOMMAND_MODULES:  # each adds its own subcommands (lazy heavy imports)

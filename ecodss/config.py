@@ -2,8 +2,9 @@
 
 A *model configuration* (``models/*.yaml``) names a registered model and fixes some of its keyword
 parameters; a *scenario* (``scenarios/*.yaml``) names a workflow, its inputs, the model
-configuration and the output folder. The CLI (``ecodss run``), Python and later the batch runner
-and the server all read them through these two functions.
+configuration, the scenario dimension and the outputs (schema: :mod:`ecodss.batch.schema`). The
+CLI (``ecodss run``), Python, the batch runner and the server all read them through these
+functions. Errors name the file, the line and the field (:class:`LocatedYaml`).
 """
 
 from __future__ import annotations
@@ -31,35 +32,84 @@ class ModelConfig(BaseModel):
     parameters: dict[str, Any] = {}
 
 
-class ScenarioConfig(BaseModel):
-    """A run: ``workflow`` name, ``model`` configuration file, ``inputs`` and ``output`` folder."""
+def __getattr__(name):  # the scenario schema lives with the batch runner that executes it
+    if name == "ScenarioConfig":
+        from .batch.schema import Scenario
 
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    workflow: str = "city_forecast"  # informative; the model's registry name decides
-    description: str = ""
-    model: str | None = None
-    inputs: dict[str, Any] = {}
-    output: str = "ecodss-out"
+        return Scenario
+    raise AttributeError(f"module 'ecodss.config' has no attribute {name!r}")
 
 
-def _read_yaml(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: configuration file not found")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
+class LocatedYaml:
+    """A YAML document and the line of every key/item in it, for errors naming file:line:field.
+
+    Lines come from the composed node tree (``yaml.compose``, node ``start_mark``), so a pydantic
+    error location such as ``("dask", "jobqueue", "cores")`` maps back to the line it was written on.
+    """
+
+    def __init__(self, path: str | Path, data: dict, lines: dict[tuple, int]):
+        self.path, self.data, self.lines = Path(path), data, lines
+
+    @classmethod
+    def read(cls, path: str | Path) -> LocatedYaml:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}:1: expected a mapping at the top level")
+        lines: dict[tuple, int] = {}
+        _node_lines(node, (), lines)
+        return cls(path, data, lines)
+
+    def locate(self, loc) -> tuple[int, str]:
+        """The line and dotted field name of a (pydantic) location; unknown parts are skipped."""
+        path: tuple = ()
+        shown = []
+        for part in loc:
+            if path + (part,) in self.lines:
+                path += (part,)
+                shown.append(str(part))
+        missing = [str(p) for p in loc[len(loc) - 1:] if str(p) not in shown]
+        return self.lines.get(path, 1), ".".join(shown + missing) or "<top>"
+
+    def error(self, loc, message: str) -> ConfigError:
+        """A one-line :class:`ConfigError` ``file:line: field 'a.b': message``."""
+        line, field = self.locate(tuple(loc))
+        return ConfigError(f"{self.path}:{line}: field {field!r}: {message}")
+
+    def validated(self, cls):
+        """``cls(**data)``; the first pydantic error becomes a located :class:`ConfigError`."""
+        try:
+            return cls(**self.data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            given = err.get("input")
+            shown = "" if isinstance(given, dict | list) or err["type"] == "missing" \
+                else f" (got {given!r})"
+            raise self.error(err["loc"], f"{err['msg']}{shown}") from None
 
 
-def _validated(cls, data: dict, path):
-    try:
-        return cls(**data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path}: field {field!r}: {err['msg']}") from None
+def _node_lines(node, path: tuple, out: dict) -> None:
+    """Record ``path -> line`` (1-based) for every mapping key and sequence item under ``node``."""
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = path + (key.value,)
+            out[sub] = key.start_mark.line + 1
+            _node_lines(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (i,)] = item.start_mark.line + 1
+            _node_lines(item, path + (i,), out)
 
 
 def load_model_config(path: str | Path) -> tuple[ModelInfo, dict]:
@@ -67,12 +117,18 @@ def load_model_config(path: str | Path) -> tuple[ModelInfo, dict]:
 
     Raises :class:`ConfigError` naming an unknown model or a parameter the model does not take.
     """
-    cfg = _validated(ModelConfig, _read_yaml(path), path)
+    doc = LocatedYaml.read(path)
+    cfg = doc.validated(ModelConfig)
     try:
         info = get_model(cfg.model)
     except KeyError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    check_parameters(info, cfg.parameters, where=str(path))
+        raise doc.error(("model",), str(exc)) from None
+    try:
+        check_parameters(info, cfg.parameters, where=str(path))
+    except ConfigError as exc:
+        bad = next((k for k in cfg.parameters if repr(k) in str(exc)), None)
+        line, _ = doc.locate(("parameters", bad))
+        raise ConfigError(str(exc).replace(f"{path}:", f"{path}:{line}:", 1)) from None
     return info, dict(cfg.parameters)
 
 
@@ -91,11 +147,22 @@ def check_parameters(info: ModelInfo, names, where: str = "parameters") -> None:
                               f"it takes {sorted(allowed)}")
 
 
-def load_scenario(path: str | Path) -> ScenarioConfig:
-    """Read and validate a scenario file; relative paths are resolved against its folder."""
-    path = Path(path)
-    sc = _validated(ScenarioConfig, _read_yaml(path), path)
-    if sc.model is not None and not Path(sc.model).is_absolute():
-        candidate = (path.parent / sc.model).resolve()
-        sc.model = str(candidate if candidate.exists() else REPO_ROOT / sc.model)
-    return sc
+def resolve_path(value: str, base: Path) -> Path:
+    """A path from a configuration file: absolute, else relative to ``base`` (the file's folder),
+    else relative to the source checkout (``models/...`` written from the repository root)."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    candidate = (base / path).resolve()
+    return candidate if candidate.exists() else REPO_ROOT / path
+
+
+def load_scenario(path: str | Path):
+    """Read and validate a scenario file (:class:`ecodss.batch.schema.Scenario`).
+
+    Relative paths are resolved against the file's folder (or the repository root); every error
+    is one line naming the file, the line and the field.
+    """
+    from .batch.schema import load_scenario_file
+
+    return load_scenario_file(path)

@@ -1,0 +1,194 @@
+"""Runner acceptance: rerun skips, SIGKILL + --resume, two concurrent runners, local cluster."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from ecodss.batch import run
+from ecodss.batch.store import RunStore, sha256_file
+
+N = 8
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_scenario(path, text):
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _scenario(tmp_path, workflow, pause=0.0, n=N, name="cheap"):
+    members = ", ".join(f"{{seed: {i}, cut: {i / (2 * n)}, pause: {pause}}}" for i in range(n))
+    return write_scenario(tmp_path / f"{name}.yaml", f"""\
+        name: {name}
+        workflow: "{workflow}"
+        scenario:
+          kind: list
+          members: [{members}]
+        outputs:
+          path: {tmp_path / "out"}
+        """)
+
+
+def _runner(path, store, *extra):
+    return subprocess.Popen([sys.executable, "-m", "ecodss.batch.cli", "run", str(path),
+                             "--store", str(store), "--no-progress", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+
+
+def _members(store):
+    with RunStore(store) as s:
+        runs = s.runs()
+        return s.members(runs["run_id"].iloc[0])
+
+
+def _wait_for(predicate, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _done(store):
+    try:
+        with sqlite3.connect(store) as db:
+            return db.execute("SELECT COUNT(*) FROM members WHERE status='done'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_batch_rerun_skips_done_members(tmp_path, cheap_workflow):
+    path = _scenario(tmp_path, cheap_workflow)
+    first = run(path, store=tmp_path / "s.sqlite", progress=False)
+    assert first.ok and first.ran == N
+    combined = xr.open_dataset(first.products["combined"])
+    assert combined.sizes["member"] == N and list(combined["param_seed"].values) == list(range(N))
+    # the one-box formula, member 3: C = 30 + E (1 - cut) 1e6 / (U h L)
+    rng = np.random.default_rng(3)
+    u, h = rng.uniform(1.0, 5.0, 48), rng.uniform(200.0, 1200.0, 48)
+    expected = 30.0 + 1000.0 * (1 - 3 / 16) * 1e6 / (u * h * 60e3)
+    np.testing.assert_allclose(combined["pm25"].sel(member="m003"), expected, rtol=1e-12)
+    again = run(path, store=tmp_path / "s.sqlite", progress=False)
+    assert again.ran == 0 and again.ok and again.run_id == first.run_id
+
+
+def test_failed_member_reported_and_retried(tmp_path, cheap_workflow):
+    path = write_scenario(tmp_path / "f.yaml", f"""\
+        name: f
+        workflow: "{cheap_workflow}"
+        scenario: {{kind: list, members: [{{seed: 1}}, {{seed: 2, explode: true}}]}}
+        outputs: {{path: {tmp_path / "out"}}}
+        """)
+    from ecodss.batch.cli import main
+
+    assert main(["run", str(path), "--store", str(tmp_path / "s.sqlite"), "--no-progress"]) == 1
+    m = _members(tmp_path / "s.sqlite")
+    assert list(m["status"]) == ["done", "failed"]
+    assert "member asked to fail" in m["error"].iloc[1]
+    assert main(["run", str(path), "--store", str(tmp_path / "s.sqlite"), "--no-progress"]) == 1
+    assert list(_members(tmp_path / "s.sqlite")["attempts"]) == [1, 2]
+
+
+def test_sigkill_then_resume_finishes_exactly_the_missing(tmp_path, cheap_workflow):
+    path = _scenario(tmp_path, cheap_workflow, pause=0.4)
+    store = tmp_path / "killed.sqlite"
+    proc = _runner(path, store, "--scheduler", "threads", "--workers", "2")
+    assert _wait_for(lambda: _done(store) >= 2), proc.communicate(timeout=5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    before = _members(store)
+    done_before = set(before.loc[before["status"] == "done", "label"])
+    assert 2 <= len(done_before) < N
+    for _, m in before.iterrows():  # nothing marked done without its complete file
+        final = tmp_path / "out" / f"run-{m['run_id'][:12]}" / "members" / f"{m['label']}.nc"
+        if m["status"] == "done":
+            assert sha256_file(m["output"]) == m["sha256"]
+            xr.open_dataset(m["output"]).close()
+        else:
+            assert not final.exists()
+    resumed = _runner(path, store, "--resume")
+    out, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err.decode()
+    after = _members(store)
+    assert (after["status"] == "done").all()
+    redone = set(after.loc[after["attempts"] > 1, "label"])
+    never = set(after["label"]) - done_before
+    assert set(after.loc[after["label"].isin(done_before), "attempts"]) == {1}  # kept
+    assert redone <= never  # only interrupted members ran twice
+    clean = run(_scenario(tmp_path, cheap_workflow, pause=0.4),
+                store=tmp_path / "clean.sqlite", out=str(tmp_path / "clean"), progress=False)
+    killed = json.loads(sqlite3.connect(store).execute(
+        "SELECT products FROM runs").fetchone()[0])["combined"]
+    with xr.open_dataset(killed) as a, xr.open_dataset(clean.products["combined"]) as b:
+        xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+
+
+def test_two_concurrent_runners_share_a_store(tmp_path, cheap_workflow):
+    path = _scenario(tmp_path, cheap_workflow, pause=0.1, n=10)
+    store = tmp_path / "shared.sqlite"
+    code = ("import sys; from ecodss.batch import run; "
+            "r = run(sys.argv[1], store=sys.argv[2], claim_batch=2, progress=False, "
+            "scheduler='threads', workers=2); print(r.ran); sys.exit(0 if r.ok else 1)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(store)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1].decode()[-500:] for o in outs]
+    ran = [int(o[0].split()[-1]) for o in outs]
+    assert sum(ran) == 10  # no member ran twice
+    m = _members(store)
+    assert len(m) == 10 and (m["status"] == "done").all() and (m["attempts"] == 1).all()
+    with RunStore(store) as s:
+        assert s.verify(m["run_id"].iloc[0]) == []
+    for f in m["output"]:
+        xr.open_dataset(f).close()
+
+
+def test_local_cluster_matches_threaded_scheduler(tmp_path, cheap_workflow):
+    path = _scenario(tmp_path, cheap_workflow, n=4)
+    threaded = run(path, store=tmp_path / "a.sqlite", out=str(tmp_path / "a"),
+                   scheduler="threads", progress=False)
+    cluster = run(path, store=tmp_path / "b.sqlite", out=str(tmp_path / "b"),
+                  scheduler="local", workers=2, progress=False)
+    assert threaded.ok and cluster.ok
+    assert list(threaded.summary["sha256"]) == list(cluster.summary["sha256"])  # same bytes
+    with xr.open_dataset(threaded.products["combined"]) as a, \
+            xr.open_dataset(cluster.products["combined"]) as b:
+        xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and SIGKILL")
+def test_local_cluster_workers_die_with_the_runner(tmp_path, cheap_workflow):
+    path = _scenario(tmp_path, cheap_workflow, pause=5.0, n=4)
+    store = tmp_path / "lc.sqlite"
+    proc = _runner(path, store, "--scheduler", "local", "--workers", "2")
+
+    def worker_pids():
+        try:
+            with sqlite3.connect(store) as db:
+                row = db.execute("SELECT worker_pids FROM runners").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return json.loads(row[0]) if row and row[0] else None
+
+    assert _wait_for(lambda: worker_pids(), timeout=40), proc.communicate(timeout=5)
+    pids = worker_pids()
+    assert len(pids) == 2 and proc.pid not in pids
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    def all_gone():
+        return not any(os.path.exists(f"/proc/{p}") and
+                       "zombie" not in open(f"/proc/{p}/status").read().lower() for p in pids)
+
+    assert _wait_for(all_gone, timeout=15)
