@@ -10,6 +10,9 @@ functions. Errors name the file, the line and the field (:class:`LocatedYaml`).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,49 @@ def __getattr__(name):  # the scenario schema lives with the batch runner that e
 
         return Scenario
     raise AttributeError(f"module 'ecodss.config' has no attribute {name!r}")
+
+
+@lru_cache(maxsize=16)
+def _read_rules(model: type[BaseModel], path: str, what: str):
+    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else \
+        resources.files("ecodss").joinpath(path).read_text(encoding="utf-8")
+    try:
+        return model.model_validate(yaml.safe_load(text))
+    except ValueError as exc:
+        raise ConfigError(f"{what} {path}: {exc}") from exc
+
+
+def load_rules(model: type[BaseModel], rules, *, bundled: Mapping[str, str], what: str):
+    """A rules table (pydantic ``model``) from an instance, a mapping, a bundled name or a YAML path.
+
+    Parameters
+    ----------
+    model : pydantic model class
+    rules : model instance, mapping, str or path
+        A name in ``bundled`` loads the packaged file (cached, shared: do not mutate it).
+    bundled : mapping
+        Name → file path inside the ``ecodss`` package (e.g. ``{"2018": "data/....yaml"}``).
+    what : str
+        Name of the table in error messages (e.g. ``"alert rules"``).
+
+    Raises
+    ------
+    ConfigError
+        Invalid content, or neither a bundled name nor an existing file.
+    """
+    if isinstance(rules, model):
+        return rules
+    if isinstance(rules, Mapping):
+        try:
+            return model.model_validate(dict(rules))
+        except ValueError as exc:
+            raise ConfigError(f"{what}: {exc}") from exc
+    if str(rules) in bundled:
+        return _read_rules(model, bundled[str(rules)], what)
+    if not Path(rules).is_file():
+        names = " or ".join(repr(k) for k in bundled)
+        raise ConfigError(f"unknown {what} {str(rules)!r}: give {names} or a YAML file path")
+    return _read_rules(model, str(Path(rules).resolve()), what)
 
 
 class LocatedYaml:

@@ -17,16 +17,21 @@ SECONDS_PER_YEAR = 365.0 * 86400.0
 P_STANDARD = 101325.0  # Pa
 T_STANDARD = 298.15  # K, 25 °C (HJ 633/GB 3095-2012 reference state for gases since the 2018 amendment)
 
-#: Molar masses in g/mol (IUPAC atomic weights). NOx is expressed as NO2, the inventory convention.
-MOLAR_MASS = {
-    "SO2": 64.064,
-    "NO2": 46.005,
-    "NOx": 46.005,
-    "NO": 30.006,
-    "O3": 47.997,
-    "CO": 28.010,
-    "NH3": 17.031,
-}
+#: Standard atomic weights [g/mol], the IUPAC conventional values for the elements whose standard
+#: atomic weight is an interval (Meija et al. 2016, "Atomic weights of the elements 2013", *Pure
+#: Appl. Chem.* 88:265-291; unchanged in the abridged values of Prohaska et al. 2022, *Pure Appl.
+#: Chem.* 94:573).
+ATOMIC_WEIGHT = {"H": 1.008, "C": 12.011, "N": 14.007, "O": 15.999, "S": 32.06}
+
+_FORMULA = {"SO2": {"S": 1, "O": 2}, "NO2": {"N": 1, "O": 2}, "NOx": {"N": 1, "O": 2},
+            "NO": {"N": 1, "O": 1}, "O3": {"O": 3}, "CO": {"C": 1, "O": 1},
+            "NH3": {"N": 1, "H": 3}, "SO4": {"S": 1, "O": 4}, "NO3": {"N": 1, "O": 3},
+            "HNO3": {"H": 1, "N": 1, "O": 3}, "NH4": {"N": 1, "H": 4}}
+
+#: Molar masses [g/mol] from :data:`ATOMIC_WEIGHT`. NOx is expressed as NO2 (the inventory
+#: convention); SO4, NO3 and NH4 are the sulfate, nitrate and ammonium ions.
+MOLAR_MASS = {name: sum(ATOMIC_WEIGHT[el] * n for el, n in formula.items())
+              for name, formula in _FORMULA.items()}
 
 #: Factors that convert each accepted mass-rate unit to g/s.
 _RATE_TO_GPS = {

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import erf
 
 from . import plume
+from ._plume_common import BLOCK_ELEMENTS
 
 #: |y| > 1.191754 x (beyond ±50° of the plume axis) gives zero, as ISC3 ``PCALC`` does.
 _SECTOR_TAN = 1.191754
@@ -197,3 +198,26 @@ def concentration_block(src: SourceHours, rx, ry, rz, split: bool = False):
     flat = idx if split else t * R + r
     res = np.bincount(flat, weights=conc, minlength=out_len)
     return res.reshape((T, S, R) if split else (T, R))
+
+
+def blocked_concentration(src: SourceHours, rx, ry, rz, split: bool, backend: str = "numpy",
+                          parallel: bool = False):
+    """Run the kernel: compiled in one call, or numpy over (hour, receptor) sub-blocks of at most
+    BLOCK_ELEMENTS triples (bounded temporaries)."""
+    if backend == "numba" and src.sigma_fn is None:
+        from ._plume_numba import concentration_block_numba
+
+        return concentration_block_numba(src, rx, ry, rz, split, parallel)
+    T, S = src.q.shape
+    R = rx.size
+    out = np.zeros((T, S, R) if split else (T, R))
+    if S == 0:
+        return out
+    r_step = max(1, min(R, BLOCK_ELEMENTS // max(S, 1)))
+    t_step = max(1, BLOCK_ELEMENTS // (S * r_step))
+    for t0 in range(0, T, t_step):  # blocks of hours and receptors, each a vectorized pass
+        sub = src.hours(slice(t0, t0 + t_step))
+        for r0 in range(0, R, r_step):
+            rs = slice(r0, r0 + r_step)
+            out[t0:t0 + t_step, ..., rs] = concentration_block(sub, rx[rs], ry[rs], rz[rs], split)
+    return out

@@ -1,6 +1,7 @@
 """Secondary inorganic PM chemistry and first-order removal for the Eulerian grid model.
 
-Species (:data:`SPECIES`, fixed order) are carried in µg/m³ as the mass of the species itself:
+Species (:data:`SPECIES`, fixed order) are carried in µg/m³ as the mass of the species itself
+(molar masses :data:`ecodss.units.MOLAR_MASS`):
 SO4 as sulfate, NO3 as nitrate, NH4 as ammonium, NOx as NO2. ``NO3`` is the *total* nitrate pool
 (gas-phase HNO3 + particulate NO3⁻, counted as NO3 mass); :func:`ammonium_neutralisation` splits it
 into gas and particle, and :func:`pm25` counts only the neutralised (particulate) part.
@@ -39,23 +40,11 @@ import numpy as np
 import xarray as xr
 
 from ..errors import MissingFieldError, OutOfRangeError
-from ..units import P_STANDARD, R_GAS
+from ..units import MOLAR_MASS, P_STANDARD, R_GAS
 from ..validation import check_nonnegative, check_range, reject_unknown_fields
 
 #: Species carried by the grid model, in this order (VOC and SOA are optional trailing species).
 SPECIES = ("SO2", "SO4", "NOx", "NO3", "NH3", "NH4", "PPM25", "VOC", "SOA")
-
-#: Standard atomic weights [g/mol] (IUPAC CIAAW, conventional/abridged values, Prohaska et al. 2022,
-#: *Pure Appl. Chem.* 94:573).
-ATOMIC_WEIGHT = {"H": 1.008, "C": 12.011, "N": 14.007, "O": 15.999, "S": 32.06}
-
-_FORMULA = {"SO2": {"S": 1, "O": 2}, "SO4": {"S": 1, "O": 4}, "NOx": {"N": 1, "O": 2},
-            "NO3": {"N": 1, "O": 3}, "HNO3": {"H": 1, "N": 1, "O": 3}, "NH3": {"N": 1, "H": 3},
-            "NH4": {"N": 1, "H": 4}}
-
-#: Molar masses [g/mol] from :data:`ATOMIC_WEIGHT`; NOx as NO2, NO3 as nitrate, NH4 as ammonium.
-MOLAR_MASS = {name: sum(ATOMIC_WEIGHT[el] * n for el, n in formula.items())
-              for name, formula in _FORMULA.items()}
 
 #: Atoms of each conserved element per molecule of each species.
 ELEMENT_CONTENT = {"S": {"SO2": 1, "SO4": 1}, "N": {"NOx": 1, "NO3": 1, "NH3": 1, "NH4": 1}}

@@ -18,7 +18,9 @@ from scipy import fft
 
 from ..errors import GridError, MissingFieldError
 from ..validation import check_nonnegative
-from .plume_model import _blocked, _met_arrays, _resolve_backend, _source_sets, _to_dataset
+from ._plume_common import read_met, resolve_backend, to_dataset
+from ._plume_kernel import blocked_concentration
+from .plume_model import source_sets
 from .receptors import Receptors
 
 
@@ -38,15 +40,16 @@ def unit_cell_kernel(dx, dy, ny, nx, met, *, release_height=0.0, urban=False,
     cell = Inventory.from_areas(pd.DataFrame({
         "id": ["unit"], "x": [0.0], "y": [0.0], "width": [dx], "height": [dy],
         "release_height": [release_height], "PM2.5": [1.0]}))
-    met_arrays = _met_arrays(met, urban, mixing_height)
+    met_arrays = read_met(met, urban, mixing_height)
     options = {"area_subdivisions": int(area_subdivisions), "plume_rise": False,
-               "downwash": False, "sigmas": None, "backend": _resolve_backend("auto")}
-    (_, src), = _source_sets(cell, met_arrays, "PM2.5", urban, anemometer_height, False,
-                             half_life, options, "area")
+               "downwash": False, "sigmas": None, "backend": resolve_backend("auto")}
+    (_, src), = source_sets(cell, met_arrays, "PM2.5", urban, anemometer_height, False,
+                            half_life, options, "area")
     ox = dx * np.arange(-(nx - 1), nx)
     oy = dy * np.arange(-(ny - 1), ny)
     rec = Receptors.grid(ox, oy)
-    k = _blocked(src, rec.x, rec.y, rec.z, False, options["backend"], parallel=True)
+    k = blocked_concentration(src, rec.x, rec.y, rec.z, False, options["backend"],
+                              parallel=True)
     return k.reshape(len(met_arrays[0]), oy.size, ox.size)
 
 
@@ -103,7 +106,7 @@ def gridded_area_plume(emissions: xr.DataArray, met, *, release_height: float = 
                           output_dtypes=[float])
     conc = conc.clip(min=0.0)  # FFT round-off (~1e-16 of the peak) must not make negatives
     rec = Receptors.grid(emissions["x"].values, emissions["y"].values)
-    ds = _to_dataset(conc.data, emissions["time"].values, rec, {},
+    ds = to_dataset(conc.data, emissions["time"].values, rec, {},
                      emissions.attrs.get("pollutant", emissions.name or "PM2.5"), urban,
                      met["wind_speed"].values == 0.0)
     ds.attrs["method"] = "FFT convolution with a per-hour unit-cell transfer kernel"

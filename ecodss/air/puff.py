@@ -37,14 +37,14 @@ from ..met.profile import wind_profile_exponent
 from ..registry import register_model
 from ..validation import check_finite, check_nonnegative, check_range
 from . import plume
-from .plume_model import (
+from ._plume_common import (
     BLOCK_ELEMENTS,
     URBAN_SO2_HALF_LIFE,
-    _dask_evaluate,
-    _emission_rates,
-    _met_arrays,
-    _reshape,
-    _to_dataset,
+    dask_evaluate,
+    hourly_emission_rates,
+    read_met,
+    reshape_to_receptors,
+    to_dataset,
 )
 from .receptors import Receptors
 
@@ -205,7 +205,7 @@ class _MetField:
 
 
 def _station_field(met, urban, mixing_height):
-    times, ws, wd, ta, cls, zi = _met_arrays(met, urban, mixing_height)
+    times, ws, wd, ta, cls, zi = read_met(met, urban, mixing_height)
     rad = np.deg2rad(wd)
     shape = (times.size, 1, 1)
     return _MetField(times, np.zeros(1), np.zeros(1), (-ws * np.sin(rad)).reshape(shape),
@@ -524,7 +524,7 @@ def _tile_order(rx, ry, block):
 # ----------------------------------------------------------------------------------- model
 def _rates(inventory, times, pollutant, temporal, emission_rates):
     if emission_rates is None:
-        return _emission_rates(inventory, times, pollutant, "point", temporal)
+        return hourly_emission_rates(inventory, times, pollutant, "point", temporal)
     for d in ("time", "source"):
         if d not in emission_rates.dims:
             raise MissingFieldError(f"emission_rates lack dimension {d!r}", field=d,
@@ -678,10 +678,10 @@ def gaussian_puff(inventory, met, receptors, *, pollutant: str, release_step: fl
 
     T = field.times.size
     if chunks:
-        data = _dask_evaluate(compute, T, 0, receptors, chunks, False)
+        data = dask_evaluate(compute, T, 0, receptors, chunks, False)
     else:
-        data = _reshape(compute(slice(0, T), np.arange(len(receptors))), receptors)
-    ds = _to_dataset(data, field.times, receptors, {}, pollutant, urban, np.zeros(T, bool))
+        data = reshape_to_receptors(compute(slice(0, T), np.arange(len(receptors))), receptors)
+    ds = to_dataset(data, field.times, receptors, {}, pollutant, urban, np.zeros(T, bool))
     ds = ds.drop_vars("calm")
     ds["concentration"].attrs.update({
         "long_name": f"{'hourly mean' if sampling == 'mean' else 'end-of-hour'} {pollutant} "

@@ -34,16 +34,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .. import config
 from ..errors import ConfigError, InvalidValueError, MissingFieldError
 from ..validation import check_range
 
@@ -129,30 +127,10 @@ class AlertRules(BaseModel):
         return np.asarray(rows)
 
 
-@lru_cache(maxsize=8)
-def _load_rules_file(path: str) -> AlertRules:
-    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else \
-        resources.files("ecodss").joinpath(path).read_text(encoding="utf-8")
-    try:
-        return AlertRules.model_validate(yaml.safe_load(text))
-    except ValueError as exc:
-        raise ConfigError(f"alert rules {path}: {exc}") from exc
-
-
 def load_rules(rules: str | Path | Mapping | AlertRules = "2018") -> AlertRules:
     """Alert rules by name (``"2018"`` = bundled file), YAML path, mapping or instance."""
-    if isinstance(rules, AlertRules):
-        return rules
-    if isinstance(rules, Mapping):
-        try:
-            return AlertRules.model_validate(dict(rules))
-        except ValueError as exc:
-            raise ConfigError(f"alert rules: {exc}") from exc
-    if str(rules) == "2018":
-        return _load_rules_file("data/alert_rules_2018.yaml")
-    if not Path(rules).is_file():
-        raise ConfigError(f"unknown alert rules {str(rules)!r}: give '2018' or a YAML file path")
-    return _load_rules_file(str(Path(rules).resolve()))
+    return config.load_rules(AlertRules, rules, bundled={"2018": "data/alert_rules_2018.yaml"},
+                             what="alert rules")
 
 
 # --------------------------------------------------------------------------------------------

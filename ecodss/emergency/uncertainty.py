@@ -4,12 +4,9 @@ Predictive distribution
 -----------------------
 Quantile forecasts ``q_k`` at levels ``tau_k`` (e.g. 10/50/90 %) become a continuous distribution
 by interpolating ``log(1 + q)`` linearly in the standard-normal score ``z_k = Phi^-1(tau_k)``
-and extending the outer segments linearly beyond the end levels. Between two levels the
-distribution is therefore log-normal; the tails are log-normal with the scale of the adjacent
-segment (for a log-normal forecast with any three quantiles this reproduces it exactly). The
-construction is the quantile-interpolation idea of Quiñonero-Candela et al. (2006) with
-parametric (here log-normal) tails; ``log1p`` keeps zero concentrations finite, and values the
-lower tail would put below zero are set to zero (a point mass at 0).
+with log-normal tails: ``tails="lognormal"`` of :mod:`ecodss.stats.predictive`, whose notes give
+the construction (after Quiñonero-Candela et al. 2006). Values the lower tail would put below
+zero are set to zero (a point mass at 0).
 
 Joint days
 ----------
@@ -51,38 +48,12 @@ import xarray as xr
 from scipy import stats
 
 from ..errors import InvalidValueError, MissingFieldError
+from ..stats import predictive
 from ..validation import check_range
 from .alerts import AlertRules, alert_level, load_rules
 from .aqi import iaqi
 
 _WHERE = "uncertainty"
-
-
-def _levels(levels) -> np.ndarray:
-    tau = np.asarray(levels, float)
-    check_range(tau, "levels", 0, 1, kind="quantile level", lo_inclusive=False,
-                hi_inclusive=False)
-    if tau.ndim != 1 or tau.size < 2 or np.any(np.diff(tau) <= 0):
-        raise InvalidValueError(f"need >= 2 increasing quantile levels, got {tau}",
-                                field="levels", where=_WHERE)
-    return tau
-
-
-def _log_quantiles(quantiles) -> np.ndarray:
-    q = np.asarray(quantiles, float)
-    finite = q[np.isfinite(q)]
-    if np.any(finite < 0):
-        raise InvalidValueError("quantiles of a concentration must be >= 0", field="quantiles",
-                                where=_WHERE)
-    return np.log1p(np.sort(q, axis=-1))
-
-
-def _segments(zk: np.ndarray, lq: np.ndarray, seg: np.ndarray):
-    """Start value, start score and slope of segment ``seg`` (broadcast over leading axes)."""
-    z0, z1 = zk[seg], zk[seg + 1]
-    l0 = np.take_along_axis(lq, seg, axis=-1)
-    l1 = np.take_along_axis(lq, seg + 1, axis=-1)
-    return l0, z0, (l1 - l0) / (z1 - z0)
 
 
 def quantile_function(quantiles, levels, probs) -> np.ndarray:
@@ -94,23 +65,14 @@ def quantile_function(quantiles, levels, probs) -> np.ndarray:
         Forecast quantiles [e.g. ug m-3] at ``levels`` along the last axis.
     levels : sequence of K floats in (0, 1), increasing
     probs : array_like (..., M)
-        Probabilities in (0, 1); leading axes broadcast with ``quantiles``.
+        Probabilities in [0, 1]; leading axes broadcast with ``quantiles``.
 
     Returns
     -------
     numpy.ndarray (..., M)
         Concentrations [units of ``quantiles``].
     """
-    tau = _levels(levels)
-    lq = _log_quantiles(quantiles)
-    zk = stats.norm.ppf(tau)
-    z = stats.norm.ppf(np.asarray(probs, float))
-    shape = np.broadcast_shapes(lq.shape[:-1], z.shape[:-1])
-    lq = np.broadcast_to(lq, shape + lq.shape[-1:])
-    z = np.broadcast_to(z, shape + z.shape[-1:])
-    seg = np.clip(np.searchsorted(zk, z, side="right") - 1, 0, tau.size - 2)
-    l0, z0, slope = _segments(zk, lq, seg)
-    return np.maximum(np.expm1(l0 + (z - z0) * slope), 0.0)
+    return predictive.quantile_function(quantiles, levels, probs, tails="lognormal")
 
 
 def exceedance_probability(quantiles, levels, threshold) -> np.ndarray:
@@ -129,17 +91,7 @@ def exceedance_probability(quantiles, levels, threshold) -> np.ndarray:
     numpy.ndarray (...)
         Probability in [0, 1]; NaN where a quantile is NaN.
     """
-    tau = _levels(levels)
-    lq = _log_quantiles(quantiles)
-    zk = stats.norm.ppf(tau)
-    lc = np.log1p(np.asarray(threshold, float))[..., None]
-    lc = np.broadcast_to(lc, lq.shape[:-1] + (1,))
-    seg = np.clip((lq <= lc).sum(axis=-1, keepdims=True) - 1, 0, tau.size - 2)
-    l0, z0, slope = _segments(zk, lq, seg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(slope > 0, z0 + (lc - l0) / slope, np.where(lc >= l0, np.inf, -np.inf))
-    p = stats.norm.sf(z)[..., 0]
-    return np.where(np.isnan(lq).any(axis=-1), np.nan, p)
+    return predictive.exceedance_probability(quantiles, levels, threshold, tails="lognormal")
 
 
 def sample_days(quantiles, levels, n_samples: int = 1000, rho: float = 0.0,

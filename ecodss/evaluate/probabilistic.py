@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from ..errors import InvalidValueError, OutOfRangeError
 from ._apply import apply_score, masked_mean, valid_mask
@@ -312,29 +311,15 @@ def interval_coverage(obs, lower, upper, dim=None):
     return apply_score(_coverage_kernel, obs, lower, upper, dim=dim, where="interval_coverage")
 
 
-def _exceedance_kernel(q, *, levels, threshold):
-    valid = ~np.isnan(q).any(axis=-1)
-    qv = np.where(valid[..., None], q, 0.0)
-    below = (qv <= threshold).sum(axis=-1)  # quantiles at or below the threshold
-    k = np.clip(below, 1, len(levels) - 1)
-    q_lo = np.take_along_axis(qv, (k - 1)[..., None], axis=-1)[..., 0]
-    q_hi = np.take_along_axis(qv, k[..., None], axis=-1)[..., 0]
-    t_lo, t_hi = levels[k - 1], levels[k]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.clip((threshold - q_lo) / (q_hi - q_lo), 0.0, 1.0)
-    cdf = np.where(q_hi > q_lo, t_lo + frac * (t_hi - t_lo), np.where(threshold < q_lo, t_lo,
-                                                                       t_hi))
-    cdf = np.where(below == 0, 0.0, np.where(below == len(levels), 1.0, cdf))
-    return np.where(valid, 1.0 - cdf, np.nan)
-
-
-def exceedance_probability(quantiles, levels, threshold: float, axis: int | str = -1):
+def exceedance_probability(quantiles, levels, threshold, axis: int | str = -1):
     """P(Y > threshold) from forecast quantiles, by linear interpolation of the CDF [1].
 
     Between two quantiles the CDF is interpolated linearly; below the lowest quantile it is
-    taken as 0 and above the highest as 1 (so a threshold outside the forecast's quantile
+    taken as 0 and from the highest on as 1 (so a threshold outside the forecast's quantile
     range gives probability 1 or 0 — a coarse tail; use many levels or a parametric tail when
-    the tail matters).
+    the tail matters). This is ``tails="clamped"`` of
+    :func:`ecodss.stats.predictive.exceedance_probability`, which also offers linear and
+    log-normal tails.
 
     Parameters
     ----------
@@ -342,8 +327,8 @@ def exceedance_probability(quantiles, levels, threshold: float, axis: int | str 
         Forecast quantiles, non-decreasing along ``axis``.
     levels : sequence of float
         Their levels in (0, 1).
-    threshold : float
-        Event threshold [unit of the quantiles].
+    threshold : float or array-like
+        Event threshold [unit of the quantiles], broadcasting with the sample shape.
     axis : int or str
         Level axis (numpy) or dimension (xarray).
 
@@ -351,17 +336,9 @@ def exceedance_probability(quantiles, levels, threshold: float, axis: int | str 
     -------
     Same sample shape as ``quantiles`` without the level axis (NaN where a quantile is NaN).
     """
-    levels = _check_levels(levels)
-    if isinstance(quantiles, xr.DataArray):
-        name = axis if isinstance(axis, str) else quantiles.dims[axis]
-        return xr.apply_ufunc(_exceedance_kernel, quantiles, input_core_dims=[[name]],
-                              kwargs={"levels": levels, "threshold": float(threshold)},
-                              dask="parallelized", output_dtypes=[float])
-    out = _exceedance_kernel(np.moveaxis(np.asarray(quantiles, dtype=float), axis, -1),
-                             levels=levels, threshold=float(threshold))
-    if isinstance(quantiles, pd.DataFrame):
-        return pd.Series(out, index=quantiles.index)
-    return out
+    from ..stats.predictive import exceedance_probability as predictive_exceedance
+
+    return predictive_exceedance(quantiles, levels, threshold, tails="clamped", axis=axis)
 
 
 __all__ = ["brier_score", "brier_decomposition", "reliability_curve", "crps_ensemble",

@@ -46,15 +46,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from .. import config
 from ..errors import ConfigError, DataFileError, InvalidValueError, MissingFieldError
 from ..validation import (
     check_finite,
@@ -152,30 +149,10 @@ class GradeRules(BaseModel):
         return rank.groupby(by).max().map(dict(enumerate(self.order)))
 
 
-@lru_cache(maxsize=8)
-def _load_grade_file(path: str) -> GradeRules:
-    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else \
-        resources.files("ecodss").joinpath(path).read_text(encoding="utf-8")
-    try:
-        return GradeRules.model_validate(yaml.safe_load(text))
-    except ValueError as exc:
-        raise ConfigError(f"grade rules {path}: {exc}") from exc
-
-
 def load_grade_rules(rules: str | os.PathLike | Mapping | GradeRules = "2020") -> GradeRules:
     """Grade rules by name (``"2020"`` = bundled file), YAML path, mapping or instance."""
-    if isinstance(rules, GradeRules):
-        return rules
-    if isinstance(rules, Mapping):
-        try:
-            return GradeRules.model_validate(dict(rules))
-        except ValueError as exc:
-            raise ConfigError(f"grade rules: {exc}") from exc
-    if str(rules) == "2020":
-        return _load_grade_file("data/emergency_grades.yaml")
-    if not Path(rules).is_file():
-        raise ConfigError(f"unknown grade rules {str(rules)!r}: give '2020' or a YAML file path")
-    return _load_grade_file(str(Path(rules).resolve()))
+    return config.load_rules(GradeRules, rules, bundled={"2020": "data/emergency_grades.yaml"},
+                             what="grade rules")
 
 
 # ---------------------------------------------------------------------------------------------

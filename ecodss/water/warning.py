@@ -39,6 +39,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import InvalidValueError, MissingFieldError
+from ..stats import predictive
 from ..validation import require_fields
 from . import gb3838
 
@@ -167,22 +168,9 @@ class SectionForecaster:
         return res
 
 
-def _cdf_from_quantiles(q: np.ndarray, levels: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Piecewise-linear CDF through quantiles ``q (..., level)`` at values ``y (...)``."""
-    q = np.sort(q, axis=-1)
-    y = np.asarray(y, float)[..., None]
-    k = np.clip(np.sum(q < y, axis=-1), 1, q.shape[-1] - 1)  # segment [k-1, k]
-    q0 = np.take_along_axis(q, (k - 1)[..., None], -1)[..., 0]
-    q1 = np.take_along_axis(q, k[..., None], -1)[..., 0]
-    t0, t1 = levels[k - 1], levels[k]
-    slope = (t1 - t0) / np.where(q1 > q0, q1 - q0, np.nan)
-    f = t0 + (y[..., 0] - q0) * slope
-    f = np.where(np.isnan(slope), np.where(y[..., 0] < q0, t0, t1), f)
-    return np.clip(f, 0.0, 1.0)
-
-
 def exceedance_probability(quantiles, levels, limit, higher_is_better: bool = False):
-    """P(value worse than ``limit``) from forecast quantiles.
+    """P(value worse than ``limit``) from forecast quantiles (piecewise-linear CDF with linear
+    tails clipped to [0, 1]: ``tails="linear"`` of :mod:`ecodss.stats.predictive`).
 
     Parameters
     ----------
@@ -196,15 +184,8 @@ def exceedance_probability(quantiles, levels, limit, higher_is_better: bool = Fa
     -------
     array  [1]  (NaN where the quantiles are NaN)
     """
-    q = np.asarray(quantiles, float)
-    lev = np.asarray(levels, float)
-    lim = np.asarray(limit, float)
-    shape = np.broadcast_shapes(q.shape[:-1], lim.shape)
-    q = np.broadcast_to(q, shape + q.shape[-1:])
-    lim = np.broadcast_to(lim, shape)
-    cdf = _cdf_from_quantiles(np.nan_to_num(q), lev, lim)
-    p = cdf if higher_is_better else 1.0 - cdf
-    return np.where(np.isnan(q).any(axis=-1), np.nan, p)
+    return predictive.exceedance_probability(quantiles, levels, limit, tails="linear",
+                                             higher_is_better=higher_is_better)
 
 
 def class_probabilities(forecast: xr.Dataset, water_body: str = "river") -> xr.Dataset:
@@ -268,16 +249,14 @@ def warning_level(probabilities: xr.Dataset, target_class: int, p_warn: float = 
 
 
 def mse_skill_vs_persistence(obs: xr.DataArray, forecast_mean: xr.DataArray) -> xr.DataArray:
-    """MSE skill ``1 - MSE(fcst)/MSE(persistence)`` per lead; persistence for lead L is the
-    observation of day ``d - L``. ``obs`` on a gap-free daily ``time`` axis, ``forecast_mean``
-    ``(time, lead)``; pairs with any NaN are dropped."""
-    skill = []
-    for lead in forecast_mean["lead"].values:  # three leads
-        persist = obs.shift(time=int(lead)).reindex(time=forecast_mean["time"])
-        truth = obs.reindex(time=forecast_mean["time"])
-        f = forecast_mean.sel(lead=lead)
-        ok = truth.notnull() & f.notnull() & persist.notnull()
-        mse_f = ((f - truth) ** 2).where(ok).mean()
-        mse_p = ((persist - truth) ** 2).where(ok).mean()
-        skill.append(1.0 - mse_f / mse_p)
-    return xr.concat(skill, dim="lead").assign_coords(lead=forecast_mean["lead"].values)
+    """MSE skill ``1 - MSE(fcst)/MSE(persistence)`` per lead (:func:`ecodss.evaluate.mse_skill`);
+    persistence for lead L is the observation of day ``d - L``
+    (:func:`ecodss.evaluate.persistence`). ``obs`` on a gap-free daily ``time`` axis,
+    ``forecast_mean`` ``(time, lead)``; pairs with any NaN are dropped."""
+    from ..evaluate import mse_skill, persistence
+
+    leads = forecast_mean["lead"].values
+    reference = xr.concat([persistence(obs, int(lead)) for lead in leads],  # a few leads
+                          dim="lead").assign_coords(lead=leads)
+    return mse_skill(obs.reindex(time=forecast_mean["time"]), forecast_mean,
+                     reference.reindex(time=forecast_mean["time"]), dim="time")

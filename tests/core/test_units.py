@@ -69,9 +69,20 @@ def test_unknown_rate_unit_names_the_field(func):
     assert isinstance(err.value, ValueError) and isinstance(err.value, EcodssError)
 
 
+# SO2: 32.06 + 2 × 15.999 = 64.058 g/mol (IUPAC 2013 conventional atomic weights,
+# Meija et al. 2016).
+M_SO2 = 64.058
+
+
+def test_molar_masses_from_iupac_2013_atomic_weights():
+    assert MOLAR_MASS["SO2"] == pytest.approx(M_SO2, rel=1e-12)
+    assert MOLAR_MASS["NO2"] == pytest.approx(14.007 + 2 * 15.999, rel=1e-12)
+    assert MOLAR_MASS["NOx"] == MOLAR_MASS["NO2"]  # NOx expressed as NO2
+
+
 def test_so2_one_ppb_at_25c():
-    assert ppb_to_ugm3(1.0, "SO2") == pytest.approx(64.064 / MOLAR_VOLUME_25C, rel=5e-6)
-    assert ppb_to_ugm3(1.0, "SO2") == pytest.approx(2.6185, abs=1e-4)
+    assert ppb_to_ugm3(1.0, "SO2") == pytest.approx(M_SO2 / MOLAR_VOLUME_25C, rel=5e-6)
+    assert ppb_to_ugm3(1.0, "SO2") == pytest.approx(2.6183, abs=1e-4)
 
 
 def test_no2_one_ppb_at_25c():
@@ -79,9 +90,9 @@ def test_no2_one_ppb_at_25c():
 
 
 def test_so2_one_ppb_at_0c():
-    assert ppb_to_ugm3(1.0, "SO2", temperature=T_0C) == pytest.approx(64.064 / MOLAR_VOLUME_0C,
+    assert ppb_to_ugm3(1.0, "SO2", temperature=T_0C) == pytest.approx(M_SO2 / MOLAR_VOLUME_0C,
                                                                       rel=1e-8)
-    assert ppb_to_ugm3(1.0, "SO2", temperature=T_0C) == pytest.approx(64.064 / 22.414, rel=1e-5)
+    assert ppb_to_ugm3(1.0, "SO2", temperature=T_0C) == pytest.approx(M_SO2 / 22.414, rel=1e-5)
 
 
 def test_ideal_gas_scaling_with_temperature_and_pressure():
