@@ -8,7 +8,8 @@ import importlib
 import sys
 
 #: Modules with an ``add_parser(subparsers)`` that registers their own subcommands.
-SUBCOMMAND_MODULES = ("ecodss.batch.cli", "ecodss.evaluate.cli", "ecodss.service.cli")
+SUBCOMMAND_MODULES = ("ecodss.batch.cli", "ecodss.evaluate.cli", "ecodss.water.cli",
+                      "ecodss.service.cli")
 
 #: The scenario ``ecodss demo`` runs for each ``--case``.
 DEMO_SCENARIOS = {"regional": "north_china_plain_2026-01.yaml",

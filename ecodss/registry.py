@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .errors import ModelNotFoundError
 
 #: Modules whose import registers models. Add a module here when it defines a registered model.
-_MODEL_MODULES = ("ecodss.air.plume_model", "ecodss.air.puff", "ecodss.air.eulerian")
+_MODEL_MODULES = ("ecodss.air.plume_model", "ecodss.air.puff", "ecodss.air.eulerian",
+                  "ecodss.water.permit")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("path", sorted((ROOT / "models").glob("*.yaml")))
 def test_bundled_model_configs_load(path):
     info, params = load_model_config(path)
-    assert info.name in {"gaussian_plume", "eulerian"} and params
+    assert info.name in {"gaussian_plume", "eulerian", "river_permit"} and params
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")))

@@ -17,7 +17,8 @@ from .analytic import (
 #: Names loaded on first use (they import pandas, scipy.sparse and xarray).
 _LAZY = {"RiverNetwork": "network", "solve_steady": "steady", "solve_dynamic": "dynamic",
          "ConservativeTracer": "kinetics", "FirstOrderDecay": "kinetics",
-         "Qual2KKinetics": "kinetics", "Qual2KRates": "kinetics", "read_q2k": "q2k"}
+         "Qual2KKinetics": "kinetics", "Qual2KRates": "kinetics", "read_q2k": "q2k",
+         "load_sample_river": "sample_network"}
 
 
 def __getattr__(name):  # PEP 562
