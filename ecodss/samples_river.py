@@ -198,14 +198,17 @@ def write_river_sample(out_dir: str | Path, seed: int = SEED) -> Path:
     """Write every file of the sample into ``out_dir`` (not the README)."""
     import yaml
 
+    from .io.netcdf import atomic_write_text
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in river_tables().items():
-        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    monitoring_series(seed).to_csv(out / "monitoring_daily.csv", index=False,
-                                   lineterminator="\n")
-    (out / "river.yaml").write_text(yaml.safe_dump(river_yaml(), sort_keys=False,
-                                                   allow_unicode=True))
+        atomic_write_text(out / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(out / "monitoring_daily.csv",
+                      monitoring_series(seed).to_csv(index=False, lineterminator="\n"))
+    # river.yaml last: river_sample_dir() takes its presence to mean the sample is complete
+    atomic_write_text(out / "river.yaml", yaml.safe_dump(river_yaml(), sort_keys=False,
+                                                          allow_unicode=True))
     return out
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import MissingFieldError
+from ..validation import check_nonnegative
 
 #: Species of the profiles (mass fractions of PM2.5 [g/g]).
 SPECIES = ("OC", "EC", "SO4", "NO3", "NH4", "Cl", "K", "Ca", "Al", "Si", "Fe", "Ti", "Mn", "Zn",
@@ -72,6 +73,7 @@ def speciate(emission, profiles: pd.DataFrame | None = None) -> xr.DataArray:
     if missing:
         raise MissingFieldError(f"no source profile for sector {missing[0]!r}",
                                 field=str(missing[0]), where="profiles")
+    check_nonnegative(e.to_numpy(float), "PM2.5", ids=list(map(str, e.index)), kind="sector")
     values = e.to_numpy(float)[:, None] * profiles[list(e.index)].to_numpy(float).T
     return xr.DataArray(values, dims=("sector", "species"),
                         coords={"sector": list(map(str, e.index)),

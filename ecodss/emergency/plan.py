@@ -293,7 +293,8 @@ def _variables(ent, inv_table, src_city, measures, grade_rules, cities, levels,
                                   enforce_minimum=enforce_minimum) if len(et) else \
         np.zeros((len(ent), 0), bool)
     ok = allowed & em.applies(ent["sector"].to_numpy(dtype=object)).T
-    ok &= np.array([active.get(c, False) for c in ent["city"].tolist()])[:, None]
+    ok &= np.isin(ent["city"].to_numpy(dtype=object),
+                  np.asarray(cities, dtype=object)[levels > 0])[:, None]
     e_idx, m_idx = np.nonzero(ok)
     # city × sector × sector-measure
     st = sm.table
@@ -430,7 +431,7 @@ def plan(forecast, inventory, measures, source_receptor: xr.Dataset | None = Non
     ref = np.concatenate([et["cost_pollutant"].to_numpy(dtype=object)[m_idx],
                           st["cost_pollutant"].to_numpy(dtype=object)[sm_idx]])
     va = np.concatenate([ent["value_added"].to_numpy(float)[e_idx], np.zeros(n_s)])
-    ref_i = np.array([pols.index(r) if r in pols else 0 for r in ref.tolist()], int)
+    ref_i = np.maximum(pd.Index(pols).get_indexer(ref), 0)  # unknown -> column 0
     ref_cut = cuts[np.arange(n), ref_i] if n else np.zeros(0)
     cost = np.select([basis == "value_added", basis == "daily", basis == "annual",
                       basis == "per_tonne"],

@@ -141,9 +141,14 @@ def lag_correlation(obs, quantiles, levels, day_axis: int = -1) -> float:
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
-def pm25_daily_aqi(conc, standard: str = "HJ633-2012") -> np.ndarray:
-    """Daily AQI of a PM2.5-only day (IAQI of the 24-h mean, HJ 633 Table 1), capped at 500."""
-    return np.minimum(iaqi(np.asarray(conc, float), "PM2.5", "24h", standard=standard), 500.0)
+def pm25_daily_aqi(conc, standard: str = "HJ633-2012"):
+    """Daily AQI of a PM2.5-only day (IAQI of the 24-h mean, HJ 633 Table 1), capped at 500.
+
+    ``conc`` [ug m-3]: array_like, or an xarray DataArray (dask-backed stays lazy) for which a
+    DataArray is returned.
+    """
+    conc = conc if isinstance(conc, xr.DataArray) else np.asarray(conc, float)
+    return np.minimum(iaqi(conc, "PM2.5", "24h", standard=standard), 500.0)
 
 
 def alert_probabilities(quantiles: xr.DataArray, n_samples: int = 1000, rho: float = 0.0,
@@ -257,6 +262,10 @@ def cost_loss_table(obs_event, prob, cost_loss_ratios: Sequence[float]) -> pd.Da
         raise InvalidValueError(f"obs_event {o.shape} and prob {p.shape} differ in shape",
                                 field="prob", where=_WHERE)
     ok = np.isfinite(o) & np.isfinite(p)
+    if not np.isin(o[ok], (0.0, 1.0)).all():
+        bad = o[ok][~np.isin(o[ok], (0.0, 1.0))][0]
+        raise InvalidValueError(f"obs_event={bad:g} must be 0/1 (or False/True, NaN = missing)",
+                                field="obs_event", where=_WHERE)
     o, p = o[ok].astype(bool), p[ok]
     check_range(p, "prob", 0, 1, kind="forecast")
     base = o.mean() if o.size else np.nan

@@ -119,8 +119,7 @@ class GradeRules(BaseModel):
         """Rank of each action class (0 = none); unknown classes raise."""
         actions = np.asarray(actions, dtype=object)
         reject_unknown_fields(set(actions.tolist()), self.actions, f"grade rules {self.name!r}")
-        rank = {a: i for i, a in enumerate(self.actions)}
-        return np.array([rank[a] for a in actions.tolist()], dtype=int)
+        return pd.Index(self.actions).get_indexer(actions.ravel()).reshape(actions.shape)
 
     def allowed(self, grades, actions, *, enforce_minimum: bool = False) -> np.ndarray:
         """``(n_grades_given, n_actions)`` bool: may an enterprise of this grade take the action?
@@ -132,7 +131,7 @@ class GradeRules(BaseModel):
         sev = self.severity(actions)
         table = np.array([[a in self.grades[g].allowed for a in self.actions]
                           for g in self.order])  # (grades in rules, action classes)
-        g_idx = np.array([self.order.index(g) for g in grades.tolist()], dtype=int)
+        g_idx = pd.Index(self.order).get_indexer(grades.ravel())
         ok = table[g_idx][:, sev]
         if enforce_minimum:
             guide = self.severity([self.grades[g].guide_action for g in self.order])[g_idx]
@@ -141,7 +140,11 @@ class GradeRules(BaseModel):
 
     def guide_severity(self, grades) -> np.ndarray:
         """Rank of each grade's guide action (0 = no minimum)."""
-        return self.severity([self.grades[g].guide_action for g in np.asarray(grades).tolist()])
+        grades = np.asarray(grades, dtype=object)
+        reject_unknown_fields(set(grades.ravel().tolist()), self.order,
+                              f"grade rules {self.name!r}")
+        guide = self.severity([self.grades[g].guide_action for g in self.order])  # per rule grade
+        return guide[pd.Index(self.order).get_indexer(grades.ravel())].reshape(grades.shape)
 
     def worst(self, grades: pd.Series, by) -> pd.Series:
         """Worst grade per group ("short-board principle": a plant takes its worst grade)."""

@@ -30,6 +30,8 @@ convective-dispersive solute transport equation. USDA Technical Bulletin 1661.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,6 +66,20 @@ def apply_elementwise(kernel: Callable, *args, n_out: int = 1, **kwargs):
                               output_dtypes=[float] * n_out, output_core_dims=[()] * n_out)
     out = kernel(*[np.asarray(a, dtype=float) for a in args], **kwargs)
     return tuple(_squeeze(o) for o in out) if n_out > 1 else _squeeze(out)
+
+
+def elementwise(kernel: Callable) -> Callable:
+    """Decorator: a broadcasting numpy formula that also takes (dask-backed) xarray inputs,
+    through :func:`apply_elementwise` (keyword arguments are bound to their positions)."""
+    signature = inspect.signature(kernel)
+
+    @functools.wraps(kernel)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return apply_elementwise(kernel, *bound.args)
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- stable helpers

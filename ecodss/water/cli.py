@@ -115,10 +115,19 @@ def _write(ds, path: Path, title: str) -> Path:
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    from ..io.netcdf import atomic_write
+
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."),
+                                                          dpi=120))
+    finally:
+        plt.close(fig)
+
+
+def _save_csv(table: pd.DataFrame, path: Path) -> Path:
+    from ..io.netcdf import atomic_write_text
+
+    return atomic_write_text(path, table.to_csv(index=False))
 
 
 # ------------------------------------------------------------------------------- steady
@@ -162,7 +171,7 @@ def _steady_sample(args):
         "meets_target": sec["compliant"].values.astype(bool)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "water_sections.csv", index=False)
+    _save_csv(table, out / "water_sections.csv")
     return ds, f"{river.info.get('name', 'sample river')}: steady state", table, river.sections
 
 
@@ -252,7 +261,7 @@ def spill_command(args) -> int:
                           "above_threshold_h": hours["time_above_threshold"],
                           "mass_passed_kg": metrics["mass_passed"].values / 1000.0,
                           "withdrawn_kg": metrics["mass_withdrawn"].values / 1000.0})
-    table.to_csv(out / "water_spill_metrics.csv", index=False)
+    _save_csv(table, out / "water_spill_metrics.csv")
     fig_ax = plot_spill(conc.values, conc["time"].values, metrics,
                         threshold=args.threshold, labels=list(conc["section"].values))
     fig_ax.set_title(f"spill of {args.mass:g} kg at {args.at}", fontsize=10)
@@ -305,9 +314,7 @@ def classify_command(args) -> int:
                      class_name=class_name(classes["water_class"].values),
                      limiting_item=classes["limiting_item"].values)
     if args.out:
-        from ..io.netcdf import atomic_write_text
-
-        atomic_write_text(args.out, rows.to_csv(index=False))
+        _save_csv(rows, Path(args.out))
     # period mean, single-factor (MEE 地表水环境质量评价办法(试行), 2011: mean concentrations
     # of the assessment period, class = worst item)
     means = df.groupby("section", sort=False)[items].mean()
@@ -384,7 +391,7 @@ def warn_command(args) -> int:
         table[f"{item}_median"] = forecast[item].sel(quantile=0.5).values.ravel()
         table[f"P_{item}_worse"] = probs[f"p_worse_{item}"].sel(gb_class=target).values.ravel()
     table["level"] = np.asarray(LEVEL_NAMES, dtype=object)[levels["level"].values.ravel()]
-    table.to_csv(out / "water_warning.csv", index=False)
+    _save_csv(table, out / "water_warning.csv")
     print(f"section {args.section}: target class {class_name(target)}; forecasts "
           f"{np.datetime_as_string(start)} … {np.datetime_as_string(last)} "
           f"(trained on {args.train_days} days; P = probability worse than the target)")

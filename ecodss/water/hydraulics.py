@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import InvalidValueError
 from ..validation import check_nonnegative
+from .analytic import elementwise
 
 GRAVITY = 9.81  # [m s-2], the value used by QUAL2K (nrtype ``grav``)
 
@@ -95,6 +96,7 @@ def weir_depth(flow, weir_height, weir_width):
     return np.asarray(weir_height) + (np.asarray(flow) / (1.83 * np.asarray(weir_width))) ** (2.0 / 3.0)
 
 
+@elementwise
 def fischer_dispersion(velocity, width, depth, slope):
     """Longitudinal dispersion coefficient E = 0.011 U² B² / (H u*)  [m2 s-1].
 
@@ -106,8 +108,13 @@ def fischer_dispersion(velocity, width, depth, slope):
     return 0.011 * u ** 2 * b ** 2 / (h * np.sqrt(GRAVITY * h * s))
 
 
+@elementwise
 def manning_slope(velocity, manning_n, hydraulic_radius):
-    """Energy slope S = (n U / R^{2/3})² [m m-1] used by QUAL2K when the bottom slope is zero."""
+    """Energy slope S = (n U / R^{2/3})² [m m-1] used by QUAL2K when the bottom slope is zero.
+
+    Manning's equation U = R^{2/3} S^{1/2} / n (SI) solved for S (Chow, V.T. (1959) Open-Channel
+    Hydraulics, McGraw-Hill, Chapter 5); QUAL2Kw 5.1 ``MakeHydraulics``.
+    """
     return (np.asarray(manning_n) * np.asarray(velocity) / np.asarray(hydraulic_radius) ** (2.0 / 3.0)) ** 2
 
 

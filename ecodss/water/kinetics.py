@@ -26,10 +26,12 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..errors import InvalidValueError
+from .analytic import elementwise
 
 # --------------------------------------------------------------------------- plain functions
 
 
+@elementwise
 def arrhenius(k20, theta, temperature):
     """Rate at temperature T: k(T) = k20 θ^(T − 20)  [same units as k20].
 
@@ -38,6 +40,7 @@ def arrhenius(k20, theta, temperature):
     return np.asarray(k20) * np.asarray(theta) ** (np.asarray(temperature) - 20.0)
 
 
+@elementwise
 def oxygen_saturation(temperature, elevation=0.0):
     """Dissolved-oxygen saturation [mgO2 L-1] at temperature [°C] and elevation [m].
 
@@ -51,21 +54,41 @@ def oxygen_saturation(temperature, elevation=0.0):
     return np.exp(ln_os) * (1.0 - 0.0001148 * np.asarray(elevation, dtype=float))
 
 
+@elementwise
 def oconnor_dobbins(velocity, depth):
-    """O'Connor–Dobbins reaeration ka(20) = 3.93 U^0.5 / H^1.5 [d-1], U [m s-1], H [m]."""
+    """O'Connor–Dobbins reaeration ka(20) = 3.93 U^0.5 / H^1.5 [d-1], U [m s-1], H [m].
+
+    O'Connor, D.J. and Dobbins, W.E. (1958) Mechanism of reaeration in natural streams. Trans.
+    ASCE 123, 641-684 (the surface-renewal form ka = (D_O2 U / H^3)^0.5 with D_O2 at 20 °C); SI
+    coefficient as in Chapra et al. (2008) QUAL2K v2.11, Section 4 (reaeration), eq. number not
+    verified.
+    """
     return 3.93 * np.asarray(velocity) ** 0.5 / np.asarray(depth) ** 1.5
 
 
+@elementwise
 def churchill(velocity, depth):
-    """Churchill et al. reaeration ka(20) = 5.026 U / H^1.67 [d-1]."""
+    """Churchill et al. reaeration ka(20) = 5.026 U / H^1.67 [d-1], U [m s-1], H [m].
+
+    Churchill, M.A., Elmore, H.L. and Buckingham, R.A. (1962) The prediction of stream
+    reaeration rates. J. Sanit. Eng. Div. ASCE 88(SA4), 1-46 (fitted 5.03 U^0.969 H^-1.673; the
+    rounded exponents are QUAL2K's: Chapra et al. 2008, Section 4, eq. number not verified).
+    """
     return 5.026 * np.asarray(velocity) / np.asarray(depth) ** 1.67
 
 
+@elementwise
 def owens_gibbs(velocity, depth):
-    """Owens–Gibbs reaeration ka(20) = 5.32 U^0.67 / H^1.85 [d-1]."""
+    """Owens–Gibbs reaeration ka(20) = 5.32 U^0.67 / H^1.85 [d-1], U [m s-1], H [m].
+
+    Owens, M., Edwards, R.W. and Gibbs, J.W. (1964) Some reaeration studies in streams. Int. J.
+    Air Water Pollut. 8, 469-486; as used by Chapra et al. (2008) QUAL2K v2.11, Section 4
+    (eq. number not verified).
+    """
     return 5.32 * np.asarray(velocity) ** 0.67 / np.asarray(depth) ** 1.85
 
 
+@elementwise
 def reaeration_internal(velocity, depth):
     """QUAL2K "Internal" selector (Covar 1976 diagram) of the three formulas above [d-1].
 
@@ -122,6 +145,7 @@ def oxygen_enhancement(model: str, k, oxygen):
     return 1.0 - oxygen_inhibition(model, k, oxygen)
 
 
+@elementwise
 def ammonium_preference(nh4, no3, k_pref):
     """Fraction of inorganic-N uptake taken as ammonium (QUAL2K Section 4, phytoplankton N uptake).
 
@@ -133,6 +157,7 @@ def ammonium_preference(nh4, no3, k_pref):
     return np.where(a + n > 0, p, 0.0)
 
 
+@elementwise
 def ionized_ammonia_fraction(ph, temperature):
     """Fraction of total ammonia as NH4+ : F = [H+] / ([H+] + Ka), pKa = 0.09018 + 2729.92/T(K).
 
@@ -143,6 +168,7 @@ def ionized_ammonia_fraction(ph, temperature):
     return h / (h + ka)
 
 
+@elementwise
 def light_half_saturation(light, saturation):
     """Half-saturation light limitation I/(K + I) (QUAL2K Section 4, bottom algae light)."""
     i = np.asarray(light, dtype=float)

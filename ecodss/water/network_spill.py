@@ -104,7 +104,9 @@ def simulate_spill(network: RiverNetwork, mass: float, reach: str, x: float,
         raise InvalidValueError(f"no section downstream of {reach}:{x / 1000:g} km",
                                 field="sections", where="spill")
     sec = sections.loc[on_path].copy()
-    sec["order"] = [int(np.flatnonzero(path == e)[0]) for e in sec["element"]]
+    rank = np.full(len(network.elements.downstream), -1)
+    rank[path] = np.arange(path.size)  # position of each element along the path
+    sec["order"] = rank[sec["element"].to_numpy(int)]
     sec = sec.sort_values("order")
     hyd = network.hydraulics()
     volume = np.asarray(hyd.volume, float)

@@ -317,8 +317,11 @@ def _locate(table: pd.DataFrame, reaches: pd.DataFrame, what: str) -> pd.DataFra
 
 def _element_of(network: RiverNetwork, reach, x) -> np.ndarray:
     """Index of the element holding each point (reach name, metres from its top)."""
-    pos = {r: i for i, r in enumerate(network.reaches["reach"])}
-    r_idx = np.array([pos[r] for r in reach])
+    r_idx = pd.Index(network.reaches["reach"]).get_indexer(np.atleast_1d(reach))
+    if (r_idx < 0).any():
+        bad = np.atleast_1d(reach)[r_idx < 0][0]
+        raise InvalidValueError(f"reach {bad!r} is not in the network", field="reach",
+                                where="sample river")
     n_el = network.reaches["n_elements"].to_numpy()[r_idx]
     dx = network.reaches["length"].to_numpy(float)[r_idx] / n_el
     first = np.concatenate([[0], np.cumsum(network.reaches["n_elements"].to_numpy())[:-1]])

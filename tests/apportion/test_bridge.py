@@ -17,7 +17,7 @@ from ecodss.apportion.bridge import (
     speciate,
 )
 from ecodss.apportion.cmb import cmb
-from ecodss.errors import MissingFieldError
+from ecodss.errors import MissingFieldError, NegativeValueError, NonFiniteValueError
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,10 @@ def test_speciate_and_shares():
     assert shares["boundary"] == pytest.approx(100 * 3.0 / 60.0)
     with pytest.raises(MissingFieldError):
         speciate(pd.Series({"shipping": 1.0}))
+    with pytest.raises(NegativeValueError, match="dust"):
+        speciate(pd.Series({"power": 2.0, "dust": -1.0}))
+    with pytest.raises(NonFiniteValueError, match="power"):
+        speciate(xr.DataArray([np.nan], dims="sector", coords={"sector": ["power"]}))
 
 
 def test_cmb_on_sample_and_comparison_with_inventory(smp, tmp_path):

@@ -119,3 +119,17 @@ def test_cost_loss_validation():
         U.cost_loss_decision([0.5], 0.0)
     with pytest.raises(OutOfRangeError):
         U.cost_loss_table([1, 0], [1.2, 0.1], [0.3])
+    with pytest.raises(InvalidValueError, match="obs_event"):
+        U.cost_loss_table([1, 2], [0.5, 0.1], [0.3])  # 2 would silently count as an event
+    t = U.cost_loss_table([True, np.nan, False], [0.5, 0.9, 0.1], [0.3])
+    assert t.set_index("policy").loc["forecast", "hits"] == 1  # NaN event dropped
+
+
+def test_pm25_daily_aqi_numpy_and_dask_xarray_agree_with_hj633():
+    conc = np.array([0.0, 35.0, 75.0, 150.0, 250.0, 500.0, 900.0])
+    # HJ 633-2012 Table 1 breakpoints: PM2.5 24-h 35/75/150/250/500 -> IAQI 50/100/200/300/500
+    np.testing.assert_allclose(U.pm25_daily_aqi(conc), [0, 50, 100, 200, 300, 500, 500])
+    lazy = xr.DataArray(conc, dims="day").chunk({"day": 3})
+    out = U.pm25_daily_aqi(lazy)
+    assert isinstance(out, xr.DataArray) and out.chunks is not None
+    np.testing.assert_allclose(out.values, U.pm25_daily_aqi(conc))

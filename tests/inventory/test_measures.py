@@ -61,6 +61,21 @@ def test_grade_rules_follow_the_2020_guide():
         rules.allowed(["E"], actions)
 
 
+def test_grade_lookups_are_vectorized_and_match_the_rule_table():
+    rules = load_grade_rules()
+    rng = np.random.default_rng(0)
+    grades = rng.choice(rules.order, 500)  # many enterprises
+    actions = np.array(rules.actions, dtype=object)
+    # reference: the rule table read entry by entry
+    guide = [rules.actions.index(rules.grades[g].guide_action) for g in grades]
+    np.testing.assert_array_equal(rules.guide_severity(grades), guide)
+    np.testing.assert_array_equal(rules.severity(actions), np.arange(len(actions)))
+    expected = [[a in rules.grades[g].allowed for a in actions] for g in grades]
+    np.testing.assert_array_equal(rules.allowed(grades, actions), expected)
+    with pytest.raises(UnknownFieldError, match="E"):
+        rules.guide_severity(["A", "E"])
+
+
 def test_enterprise_takes_its_worst_grade_and_summed_emissions():
     pts = pd.DataFrame({"id": ["a", "b", "c"], "x": 0.0, "y": 0.0, "stack_height": 30.0,
                         "stack_diameter": 1.0, "exit_velocity": 5.0,

@@ -39,6 +39,41 @@ def test_reaeration_formulas_and_internal_selector():
         reaeration_rate("Tsivoglou", u, h)
 
 
+def test_reaeration_coefficients_agree_with_independent_published_forms():
+    """SWAT Theoretical Documentation (Neitsch et al. 2011) Eqs. 7:3.5.5, 7:3.5.6 and 7:3.5.8."""
+    u, h = np.meshgrid(np.linspace(0.55, 1.5, 5), np.linspace(0.6, 3.0, 5))  # Churchill's range
+    # Churchill et al. (1962) fit with its own exponents: QUAL2K's rounding is within 3 %
+    np.testing.assert_allclose(churchill(u, h), 5.03 * u ** 0.969 * h ** -1.673, rtol=0.03)
+    # O'Connor-Dobbins surface renewal (D_m u / H^3)^0.5, D_m(O2, 20 C) = 1.91e-4 m2/d
+    d_m = 1.91e-4  # [m2 d-1]
+    np.testing.assert_allclose(oconnor_dobbins(u, h), 294.0 * np.sqrt(d_m * u) / h ** 1.5,
+                               rtol=0.05)
+    assert not np.allclose(oconnor_dobbins(u, h), churchill(u, h), rtol=0.05)  # test can fail
+
+
+def test_formulas_give_the_same_numbers_on_numpy_and_dask_backed_xarray():
+    import xarray as xr
+
+    from ecodss.water.hydraulics import fischer_dispersion, manning_slope
+
+    rng = np.random.default_rng(3)
+    u, h = rng.uniform(0.05, 2.0, (2, 6, 4))
+    cases = {
+        "oconnor_dobbins": (oconnor_dobbins, (u, h)),
+        "reaeration_internal": (reaeration_internal, (u, h)),
+        "oxygen_saturation": (oxygen_saturation, (20 * u, 100 * h)),
+        "arrhenius": (arrhenius, (h, 1.047, 20 * u)),
+        "fischer_dispersion": (fischer_dispersion, (u, 10 * h, h, 1e-3 * u)),
+        "manning_slope": (manning_slope, (u, 0.03, h)),
+    }
+    for name, (f, args) in cases.items():
+        lazy = [xr.DataArray(a, dims=("x", "scenario")).chunk({"x": 2})
+                if isinstance(a, np.ndarray) else a for a in args]
+        out = f(*lazy)
+        assert isinstance(out, xr.DataArray) and out.chunks is not None, name  # stays lazy
+        np.testing.assert_allclose(out.values, f(*args), rtol=1e-14, err_msg=name)
+
+
 def test_arrhenius_and_inhibition_models():
     assert arrhenius(2.0, 1.07, 30.0) == pytest.approx(2.0 * 1.07 ** 10)
     assert oxygen_inhibition("half-saturation", 0.5, 0.5) == pytest.approx(0.5)

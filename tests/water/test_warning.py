@@ -73,6 +73,18 @@ def test_sample_files_are_reproducible():
     assert set(tables["reaches"]["downstream"].fillna("")) <= set(tables["reaches"]["id"]) | {""}
 
 
+def test_written_sample_is_byte_identical_and_leaves_no_temp_files(tmp_path):
+    folder = Path(__file__).resolve().parents[2] / "data" / "samples" / "river"
+    if not (folder / "river.yaml").is_file():
+        pytest.skip("data/samples/river not present")
+    samples_river.write_river_sample(tmp_path)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["monitoring_daily.csv", "reaches.csv", "river.yaml", "sections.csv",
+                       "sources.csv"]  # atomic writes: no .tmp left behind
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
 def test_backtest_beats_persistence_at_leads_1_to_3():
     ds = samples_river.load_monitoring().sel(time=slice("2021-01-01", None))
     fc = SectionForecaster(items=["NH3_N"], upstream="UP", quantiles=(0.1, 0.5, 0.9),
