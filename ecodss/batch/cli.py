@@ -5,7 +5,8 @@ Exit codes (scripts and schedulers can rely on them):
 * 0 — every member done and the products written;
 * 1 — the batch finished but some members failed (``ecodss runs show RUN`` lists the errors);
 * 2 — bad scenario file or arguments (one line on stderr: ``file:line: field '...': ...``);
-* 3 — the batch is incomplete (interrupted, or members still held by another runner);
+* 3 — the batch is incomplete (interrupted or cancelled, or members still held by another
+  runner);
 * 130 — interrupted by SIGINT/SIGTERM (members it held go back to the queue).
 """
 
@@ -111,8 +112,8 @@ def _batch_options(args) -> dict:
 
 
 def _exit_code(counts: dict) -> int:
-    if counts["queued"] + counts["running"]:
-        return EXIT_INCOMPLETE
+    if counts["queued"] + counts["running"] + counts.get("cancelled", 0):
+        return EXIT_INCOMPLETE  # cancelled members are claimed again by the next run
     return EXIT_FAILED if counts["failed"] else EXIT_OK
 
 

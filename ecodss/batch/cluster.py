@@ -4,7 +4,10 @@
 
 * ``threads`` / ``processes`` / ``synchronous`` — dask's local schedulers; members are tasks of one
   graph per claimed wave, finished members are recorded as each task ends (a ``posttask``
-  callback in the client thread) and :class:`dask.diagnostics.ProgressBar` shows progress;
+  callback in the client thread) and :class:`dask.diagnostics.ProgressBar` shows progress. The
+  callbacks are given to that ``compute`` call only (never dask's process-global
+  ``Callback.active``) and task keys carry the runner token, so several runners in one process
+  (threads of a server) never see each other's members;
 * ``local`` — a :class:`distributed.LocalCluster` of ``workers`` processes started by the runner;
   its worker processes exit when the runner dies, even by SIGKILL (``distributed`` gives each
   worker a pipe from its parent and exits when it closes, ``distributed/process.py``);
@@ -24,6 +27,8 @@ from contextlib import contextmanager
 from ..errors import ConfigError
 
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+#: Seconds between looks at the cancel event while members run on a cluster.
+CANCEL_POLL = 0.1
 SCHEDULERS = LOCAL_SCHEDULERS + ("local", "slurm", "pbs")
 
 
@@ -70,30 +75,36 @@ class LocalExecutor:
     def worker_pids(self) -> list[int]:
         return []
 
-    def execute(self, claim, submit_args, on_done) -> None:
-        """Run waves of claimed members until ``claim`` returns nothing."""
+    def execute(self, claim, submit_args, on_done, cancel=None) -> None:
+        """Run waves of claimed members until ``claim`` returns nothing.
+
+        ``cancel`` (an event) is seen by :func:`~ecodss.batch.runner.start_member` in this
+        process: members of the wave that have not started are skipped once it is set.
+        """
         import dask
         from dask.callbacks import Callback
         from dask.diagnostics import ProgressBar
 
-        from .runner import execute_member
+        from .runner import start_member
 
         while tasks := claim(self.window):
             keys = {}
             graph = []
             for task in tasks:
-                key = f"member-{task['label']}"
+                key = f"member-{task['label']}-{task['token']}"
                 keys[key] = task
-                graph.append(dask.delayed(execute_member, pure=False)(
-                    *submit_args(task), dask_key_name=key))
+                graph.append(dask.delayed(start_member, pure=False)(
+                    task["token"], *submit_args(task), dask_key_name=key))
 
             def posttask(key, result, dsk, state, worker_id, keys=keys):
-                if key in keys:
+                if key in keys:  # only this runner's members (keys carry its token)
                     on_done(keys[key], result)
 
-            bar = ProgressBar(out=sys.stderr) if self.progress else _nothing()
-            with Callback(posttask=posttask), bar:
-                dask.compute(*graph, scheduler=self.scheduler, num_workers=self.workers)
+            callbacks = [Callback(posttask=posttask)._callback]
+            if self.progress:
+                callbacks.append(ProgressBar(out=sys.stderr)._callback)
+            dask.compute(*graph, scheduler=self.scheduler, num_workers=self.workers,
+                         callbacks=callbacks)
 
 
 class DistributedExecutor:
@@ -116,40 +127,58 @@ class DistributedExecutor:
         threads = sum(self.client.nthreads().values()) or 1
         return 2 * threads
 
-    def execute(self, claim, submit_args, on_done) -> None:
+    def execute(self, claim, submit_args, on_done, cancel=None) -> None:
+        """Keep a window of claimed members in flight until ``claim`` returns nothing.
+
+        Once ``cancel`` (an event) is set, the futures still pending are cancelled within
+        :data:`CANCEL_POLL` seconds (their members are then cancelled by the runner); a member
+        already running on a worker finishes there and its result is discarded.
+        """
+        import threading
+
         from distributed import as_completed
 
-        from .runner import execute_member
+        from .runner import start_member
 
         def submit(tasks):
             futures = []
             for task in tasks:
-                fut = self.client.submit(execute_member, *submit_args(task), pure=False,
+                fut = self.client.submit(start_member, task["token"], *submit_args(task),
+                                         pure=False,
                                          key=f"member-{task['label']}-{task['token']}")
                 fut.task = task
                 futures.append(fut)
             return futures
 
         bar = _bar(self.progress)
-        pending = as_completed(submit(claim(self._window())), with_results=False)
-        for fut in pending:
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - worker lost etc.: the member failed
-                result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0}
-            on_done(fut.task, result)
-            bar.update(1)
-            for new in submit(claim(1)):
-                pending.add(new)
-        bar.close()
+        futures = submit(claim(self._window()))
+        pending = as_completed(futures, with_results=False)
+        finished = threading.Event()
 
+        def watch():  # cancelled futures end at once, so the loop below sees them now
+            while not finished.is_set():
+                if cancel.wait(CANCEL_POLL):
+                    self.client.cancel([f for f in futures if not f.done()])
+                    return
 
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+        if cancel is not None:
+            threading.Thread(target=watch, daemon=True, name="ecodss-cancel").start()
+        try:
+            for fut in pending:
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - worker lost, cancelled: not done
+                    result = {"ok": False, "error": f"{type(exc).__name__}: {exc}",
+                              "seconds": 0.0}
+                on_done(fut.task, result)
+                bar.update(1)
+                new = submit(claim(1))
+                futures += new
+                for f in new:
+                    pending.add(f)
+        finally:
+            finished.set()
+            bar.close()
 
 
 def _bar(show: bool):

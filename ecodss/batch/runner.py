@@ -11,6 +11,12 @@
    the next run (``--resume`` to take over at once from a runner whose liveness cannot be checked)
    finishes exactly the members that are missing.
 4. When every member is final, the client writes the products (:mod:`ecodss.batch.products`).
+
+Cancel: set the ``cancel`` event given to :func:`run` (or call :meth:`RunStore.cancel` from any
+process; the runner notices at its next claim or heartbeat). The runner claims nothing more,
+members it claimed but had not started are skipped, results of members still in flight are
+discarded, and every member it holds ends ``cancelled``; :func:`run` returns once the members in
+flight have stopped (a member is never interrupted half-way). Rerunning the scenario finishes them.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from .store import HEARTBEAT, RunStore
 #: netCDF-C/HDF5 are not thread-safe: one member file is written at a time per process
 #: (threaded scheduler, multi-threaded workers); the members' computations still overlap.
 _NETCDF_LOCK = threading.Lock()
+#: Cancel events of the runners of this process by runner token, seen by members that start in
+#: this process (threads, synchronous): a member claimed before a cancel is then skipped.
+_CANCEL_EVENTS: dict[str, threading.Event] = {}
 
 
 @dataclass
@@ -131,10 +140,21 @@ def execute_member(workflow: str, ctx, tmp: str, variables: list | None, attrs: 
                 "traceback": "\n".join(tail[-6:]), "seconds": time.perf_counter() - start}
 
 
+def start_member(token: str, *args) -> dict:
+    """:func:`execute_member` unless the runner ``token`` of this process was cancelled."""
+    event = _CANCEL_EVENTS.get(token)
+    if event is not None and event.is_set():
+        return {"ok": False, "cancelled": True, "error": "cancelled before it started",
+                "seconds": 0.0}
+    return execute_member(*args)
+
+
 class _Heartbeat(threading.Thread):
-    def __init__(self, path, runner, executor):
+    """Beats every :data:`HEARTBEAT` s; sets ``cancel`` when the store says the runner is stopped."""
+
+    def __init__(self, path, runner, executor, cancel: threading.Event):
         super().__init__(daemon=True, name="ecodss-heartbeat")
-        self.path, self.runner, self.executor = path, runner, executor
+        self.path, self.runner, self.executor, self.cancel = path, runner, executor, cancel
         self.stop = threading.Event()
 
     def run(self):
@@ -142,12 +162,14 @@ class _Heartbeat(threading.Thread):
             store.heartbeat(self.runner, self.executor.worker_pids() or None)
             while not self.stop.wait(HEARTBEAT):
                 store.heartbeat(self.runner)
+                if store.is_cancelled(self.runner):
+                    self.cancel.set()
 
 
 def run(spec, client=None, *, scheduler: str | None = None, workers: int | None = None,
         resume: bool = False, quick: bool = False, store=None, out: str | None = None,
         progress: bool = True, claim_batch: int | None = None, wait: bool = True,
-        poll: float = 0.5) -> BatchResult:
+        poll: float = 0.5, cancel: threading.Event | None = None) -> BatchResult:
     """Run a batch scenario; returns a :class:`BatchResult`.
 
     Parameters
@@ -175,6 +197,11 @@ def run(spec, client=None, *, scheduler: str | None = None, workers: int | None 
         Members claimed at a time (default: all for local schedulers, 2 per thread on a cluster).
     wait : bool
         Wait for members other live runners hold, then write the products (default).
+    cancel : threading.Event, optional
+        Set it (from any thread) to stop this runner: checked before each claim and before each
+        completion is recorded; members claimed but not started (threads and synchronous
+        schedulers; futures on a cluster) are skipped, results in flight are discarded, and the
+        members it holds end ``cancelled`` (see :meth:`RunStore.cancel`). No products are written.
     """
     from .cluster import open_executor
     from .products import write_products
@@ -199,15 +226,19 @@ def run(spec, client=None, *, scheduler: str | None = None, workers: int | None 
     variables = sc.outputs.variables
     start = time.perf_counter()
     ran = 0
+    cancel = cancel if cancel is not None else threading.Event()
     with open_executor(sc.dask, scheduler=scheduler, workers=workers, client=client,
                        progress=progress) as executor:
         runner = db.register_runner(run_id, executor.name)
         executor.window = claim_batch or executor.window
-        beat = _Heartbeat(store_path, runner, executor)
-        beat.start()
         token = runner.rsplit(":", 1)[1]
+        _CANCEL_EVENTS[token] = cancel
+        beat = _Heartbeat(store_path, runner, executor, cancel)
+        beat.start()
 
         def claim(limit):
+            if cancel.is_set():
+                return []
             got = db.claim(run_id, runner, limit or len(params), resume=resume)
             for task in got:
                 task["token"] = token
@@ -226,6 +257,10 @@ def run(spec, client=None, *, scheduler: str | None = None, workers: int | None 
 
         def on_done(task, result):
             nonlocal ran
+            if cancel.is_set() or result.get("cancelled"):
+                if result.get("ok") and os.path.exists(result["tmp"]):
+                    os.remove(result["tmp"])  # discarded: the member ends cancelled below
+                return
             ran += 1
             if result.get("ok"):
                 final = out_dir / "members" / f"{task['label']}.nc"
@@ -238,19 +273,29 @@ def run(spec, client=None, *, scheduler: str | None = None, workers: int | None 
                         result["seconds"])
 
         try:
-            while True:
-                executor.execute(claim, submit_args, on_done)
+            while not cancel.is_set():
+                executor.execute(claim, submit_args, on_done, cancel)
+                if db.is_cancelled(runner):  # by RunStore.cancel, maybe from another process
+                    cancel.set()
+                    break
                 counts = db.counts(run_id)
                 if not wait or counts["queued"] + counts["running"] == 0:
                     break
-                time.sleep(poll)  # members held by another live runner: wait, then reclaim
+                cancel.wait(poll)  # members held by another live runner: wait, then reclaim
         finally:
             beat.stop.set()
+            _CANCEL_EVENTS.pop(token, None)
+            if cancel.is_set():
+                db.cancel(run_id, runner)
             db.finish_runner(runner)
+    if cancel.is_set():  # clusters started here are closed: no worker writes any more
+        for part in (out_dir / "members").glob(f".*.nc.{token}.part"):
+            part.unlink(missing_ok=True)  # of members whose results were discarded
     counts = db.counts(run_id)
     products = {}
-    if counts["done"] == len(params):
-        products = write_products(db, run_id, sc, out_dir)
+    if counts["done"] == len(params) and not cancel.is_set():
+        with _NETCDF_LOCK:  # another runner of this process may be writing a member
+            products = write_products(db, run_id, sc, out_dir)
         db.set_products(run_id, products)
     summary = db.members(run_id)
     db.close()

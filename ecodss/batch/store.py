@@ -1,8 +1,9 @@
 """The run store: an embedded SQLite catalog of batch runs, their members and the runners.
 
 Tables: ``runs`` (one per scenario identity: hash, name, spec, output folder, products),
-``members`` (parameters, status queued/running/done/failed, runner, attempts, timings, output
-path, SHA-256, bytes, error, software version) and ``runners`` (host, pid, heartbeat).
+``members`` (parameters, status queued/running/done/failed/cancelled, runner, attempts, timings,
+output path, SHA-256, bytes, error, software version) and ``runners`` (host, pid, heartbeat, when
+it was cancelled).
 
 Rules that keep it consistent:
 
@@ -15,6 +16,10 @@ Rules that keep it consistent:
   member done with its checksum inside one transaction, after the worker has fsync'ed the file —
   a member is never done before its file is complete, and a crash between the rename and the
   commit only costs a rerun of that member;
+* :meth:`RunStore.cancel` stops a runner (or every runner of a run): the runner is flagged so it
+  claims nothing more, and the members it holds (with ``runner=None`` also the queued ones) become
+  ``cancelled`` — a final status like ``failed``, so :meth:`RunStore.complete` refuses results
+  still in flight; a later runner claims cancelled members again;
 * a member ``running`` under a runner that is gone (its process is dead on this host, or no
   heartbeat for :data:`STALE_AFTER` seconds — :data:`RESUME_STALE_AFTER` with ``--resume``) is
   claimed again by the next runner.
@@ -45,7 +50,9 @@ HEARTBEAT = 5.0
 STALE_AFTER = 600.0
 #: The same with ``--resume`` (the operator says the previous runner is gone).
 RESUME_STALE_AFTER = 3 * HEARTBEAT
-STATUSES = ("queued", "running", "done", "failed")
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+#: Statuses a member ends a runner's pass with (``queued``/``running`` are not final).
+FINAL_STATUSES = ("done", "failed", "cancelled")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,14 +62,15 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS members (
     run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, member INTEGER NOT NULL,
     label TEXT NOT NULL, params TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     runner TEXT, attempts INTEGER NOT NULL DEFAULT 0, claimed REAL, finished REAL,
     seconds REAL, output TEXT, sha256 TEXT, bytes INTEGER, error TEXT, software_version TEXT,
     PRIMARY KEY (run_id, member));
 CREATE INDEX IF NOT EXISTS members_status ON members (run_id, status);
 CREATE TABLE IF NOT EXISTS runners (
     runner TEXT PRIMARY KEY, run_id TEXT, host TEXT, pid INTEGER, pid_start TEXT,
-    scheduler TEXT, started REAL, heartbeat REAL, finished REAL, worker_pids TEXT);
+    scheduler TEXT, started REAL, heartbeat REAL, finished REAL, worker_pids TEXT,
+    cancelled REAL);
 """
 
 
@@ -87,6 +95,27 @@ def _process_start(pid: int) -> str | None:
     except OSError:
         return None
     return text.rsplit(")", 1)[1].split()[19]
+
+
+def _migrate(db) -> None:
+    """Bring a store made by an earlier version to the current schema (inside a transaction).
+
+    Adds ``runners.cancelled`` and rebuilds ``members`` whose status CHECK lacks ``cancelled``
+    (SQLite cannot alter a CHECK constraint: new table, copy, drop, rename).
+    """
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(runners)")}
+    if "cancelled" not in columns:
+        db.execute("ALTER TABLE runners ADD COLUMN cancelled REAL")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'members'"
+                     ).fetchone()["sql"]
+    if "'cancelled'" in sql:
+        return
+    create = next(s for s in _SCHEMA.split(";") if "TABLE IF NOT EXISTS members" in s)
+    db.execute(create.replace("IF NOT EXISTS members", "members_new"))
+    db.execute("INSERT INTO members_new SELECT * FROM members")
+    db.execute("DROP TABLE members")
+    db.execute("ALTER TABLE members_new RENAME TO members")
+    db.execute("CREATE INDEX IF NOT EXISTS members_status ON members (run_id, status)")
 
 
 def _pid_alive(pid: int, start: str | None) -> bool:
@@ -116,6 +145,7 @@ class RunStore:
         with self.transaction() as db:
             for stmt in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(stmt)
+            _migrate(db)
 
     def close(self) -> None:
         self._db.close()
@@ -177,6 +207,38 @@ class RunStore:
                 db.execute("UPDATE runners SET worker_pids = ? WHERE runner = ?",
                            (json.dumps(sorted(worker_pids)), runner))
 
+    def cancel(self, run_id: str, runner: str | None = None, reason: str = "cancelled") -> int:
+        """Stop ``runner`` (default: every unfinished runner of ``run_id``); returns members cancelled.
+
+        The runner is flagged: :meth:`claim` gives it nothing more and :func:`ecodss.batch.run`
+        stops at its next check (claim or heartbeat). The members it holds become ``cancelled``
+        with ``reason`` as their error, so their results still in flight are refused by
+        :meth:`complete`; without ``runner``, queued members are cancelled too. A later runner
+        claims cancelled members again (rerunning the scenario finishes the batch).
+        """
+        now = time.time()
+        with self.transaction() as db:
+            if runner is None:
+                db.execute("UPDATE runners SET cancelled = ? WHERE run_id = ? AND finished IS NULL "
+                           "AND cancelled IS NULL", (now, run_id))
+                cur = db.execute(
+                    "UPDATE members SET status = 'cancelled', finished = ?, error = ? "
+                    "WHERE run_id = ? AND status IN ('queued', 'running')", (now, reason, run_id))
+            else:
+                db.execute("UPDATE runners SET cancelled = ? WHERE runner = ? "
+                           "AND cancelled IS NULL", (now, runner))
+                cur = db.execute(
+                    "UPDATE members SET status = 'cancelled', finished = ?, error = ? "
+                    "WHERE run_id = ? AND runner = ? AND status = 'running'",
+                    (now, reason, run_id, runner))
+        return cur.rowcount
+
+    def is_cancelled(self, runner: str) -> bool:
+        """True when :meth:`cancel` has stopped ``runner``."""
+        row = self._db.execute("SELECT cancelled FROM runners WHERE runner = ?",
+                               (runner,)).fetchone()
+        return row is not None and row["cancelled"] is not None
+
     def finish_runner(self, runner: str) -> None:
         """Mark the runner finished and put any member it still holds back in the queue."""
         with self.transaction() as db:
@@ -202,16 +264,21 @@ class RunStore:
     def claim(self, run_id: str, runner: str, limit: int, *, resume: bool = False) -> list[dict]:
         """Atomically mark up to ``limit`` claimable members ``running`` for ``runner``.
 
-        Claimable: queued; failed under an earlier runner (a rerun retries failures once per
-        runner); running under a dead runner (crash, SIGKILL).
+        Claimable: queued; failed or cancelled under an earlier runner (a rerun retries them once
+        per runner); running under a dead runner (crash, SIGKILL). A cancelled runner gets none.
         """
         stale = RESUME_STALE_AFTER if resume else STALE_AFTER
         with self.transaction() as db:
+            flag = db.execute("SELECT cancelled FROM runners WHERE runner = ?",
+                              (runner,)).fetchone()
+            if flag is not None and flag["cancelled"] is not None:
+                return []
             dead = self._dead_runners(db, stale_after=stale)
             marks = ",".join("?" * len(dead)) or "NULL"
             rows = db.execute(
                 "SELECT member, label, params FROM members WHERE run_id = ? AND ("
-                "status = 'queued' OR (status = 'failed' AND COALESCE(runner, '') != ?) OR "
+                "status = 'queued' OR "
+                "(status IN ('failed', 'cancelled') AND COALESCE(runner, '') != ?) OR "
                 f"(status = 'running' AND runner IN ({marks}))) ORDER BY member LIMIT ?",
                 (run_id, runner, *dead, limit)).fetchall()
             now = time.time()
@@ -278,7 +345,8 @@ class RunStore:
         rows = self._db.execute(
             "SELECT r.run_id, r.name, r.workflow, r.n_members, r.created, r.out_dir, "
             "SUM(m.status = 'done') AS done, SUM(m.status = 'failed') AS failed, "
-            "SUM(m.status = 'running') AS running, SUM(m.status = 'queued') AS queued "
+            "SUM(m.status = 'running') AS running, SUM(m.status = 'queued') AS queued, "
+            "SUM(m.status = 'cancelled') AS cancelled "
             "FROM runs r LEFT JOIN members m USING (run_id) GROUP BY r.run_id "
             "ORDER BY r.created").fetchall()
         return pd.DataFrame([dict(r) for r in rows])

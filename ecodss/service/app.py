@@ -87,7 +87,8 @@ def create_app(store_path: str | Path, *, work_dir: str | Path | None = None,
                scheduler: str = "threads", workers: int | None = None,
                max_body_bytes: int = 1 << 20, rate_per_minute: float | None = 600.0,
                cors_origins: list[str] | tuple[str, ...] = (),
-               processes: dict[str, str] | None = None, run_jobs: bool = True) -> FastAPI:
+               processes: dict[str, str] | None = None, run_jobs: bool = True,
+               max_jobs: int = 1) -> FastAPI:
     """The ecodss HTTP service over the run store at ``store_path``.
 
     Parameters
@@ -111,13 +112,16 @@ def create_app(store_path: str | Path, *, work_dir: str | Path | None = None,
         Extra processes ``{name: "module:function"}`` (operator-configured member workflows).
     run_jobs : bool
         Start the job executor (False: accept jobs but leave them queued; for tests).
+    max_jobs : int
+        Jobs run at the same time (default 1); each uses ``workers`` workers of the scheduler.
     """
     store = ServiceStore(store_path)
     work = Path(work_dir) if work_dir is not None else store.path.parent / "ecodss-service"
     procs = builtin_processes()
     for name, target in (processes or {}).items():
         procs[name] = extra_process(name, target)
-    manager = JobManager(store, procs, work_dir=work, scheduler=scheduler, workers=workers)
+    manager = JobManager(store, procs, work_dir=work, scheduler=scheduler, workers=workers,
+                         max_jobs=max_jobs)
 
     @asynccontextmanager
     async def lifespan(app):

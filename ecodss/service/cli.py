@@ -25,6 +25,16 @@ def _process_option(value: str) -> tuple[str, str]:
     return name, target
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
+    return n
+
+
 def serve(args) -> int:
     """Run the HTTP service under uvicorn."""
     import uvicorn
@@ -36,7 +46,8 @@ def serve(args) -> int:
         app = create_app(_store_path(args.store), work_dir=args.work_dir,
                          scheduler=args.scheduler, workers=args.workers,
                          max_body_bytes=args.max_body, rate_per_minute=args.rate_limit or None,
-                         cors_origins=args.cors_origin or (), processes=dict(args.process or ()))
+                         cors_origins=args.cors_origin or (), processes=dict(args.process or ()),
+                         max_jobs=args.jobs)
     except ConfigError as exc:
         print(f"ecodss serve: {exc}", file=sys.stderr)
         return 2
@@ -90,6 +101,8 @@ def add_parser(subparsers) -> None:
     s.add_argument("--scheduler", default="threads",
                    help="where job members run: threads, processes, local or tcp://HOST:PORT")
     s.add_argument("--workers", type=int, default=None, help="workers of the scheduler")
+    s.add_argument("--jobs", type=_positive_int, default=1,
+                   help="jobs run at the same time (default 1), each on --workers workers")
     s.add_argument("--max-body", type=int, default=1 << 20,
                    help="largest request body in bytes (default 1 MiB)")
     s.add_argument("--rate-limit", type=float, default=600.0,

@@ -5,14 +5,16 @@ inputs and the scenario built from them; the work is one :func:`ecodss.batch.run
 on the server's scheduler (dask threads in the server process by default, or a distributed cluster
 at ``tcp://…``), so its members, outputs and checksums are in the same store as every batch run.
 
-* **Executor**: one thread takes accepted jobs in submission order. One job runs at a time on a
-  local scheduler (the batch runner's dask callbacks are process-global, see the report), members
-  of a job run in parallel.
+* **Executor**: ``max_jobs`` threads (default 1) take accepted jobs in submission order; each
+  runs one job at a time, whose members run in parallel on the scheduler (so up to
+  ``max_jobs`` × ``workers`` members at once on a local scheduler). Batch runners in one process
+  never see each other's members (their dask keys and callbacks are their own).
 * **Progress**: polled from the run store (members final / members), messages at every tenth.
 * **Cancel** (``DELETE /jobs/{id}``): an accepted job is dismissed at once; a running one is
-  dismissed and its runner stopped through the run store — its queued and running members are
-  marked failed *under its own runner* ("cancelled"), so it claims nothing more and discards the
-  results of the members in flight; a later job with the same scenario retries them.
+  dismissed and its batch runner stopped through the ``cancel`` event of
+  :func:`ecodss.batch.run`: it claims nothing more, skips the members it claimed but had not
+  started, discards the results of those in flight and leaves them ``cancelled`` in the run
+  store; a later job with the same scenario runs them.
 * **Restart**: on start, jobs left ``running`` by a server that died are marked ``failed`` with the
   reason; ``accepted`` ones run. Members they finished stay done in the run store and are reused
   by a resubmission (same scenario, same run).
@@ -25,8 +27,6 @@ import json
 import logging
 import os
 import queue
-import socket
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -46,63 +46,37 @@ def iso(t: float | None) -> str | None:
     return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="milliseconds")
 
 
-def stop_run(store_path: str | os.PathLike, run_id: str, reason: str) -> int:
-    """Stop this process's live runner of ``run_id`` through the run store; members marked.
-
-    Adapter over the batch store's tables (``runners``, ``members``) until the batch runner takes
-    a cancel event: queued members and those the runner holds become ``failed`` under that
-    runner, which therefore claims nothing more and discards results in flight
-    (:meth:`RunStore.complete` refuses a member that is no longer ``running``). Returns the
-    number of members stopped (0 when no runner of this process is registered yet).
-    """
-    con = sqlite3.connect(store_path, timeout=60.0, isolation_level=None)
-    try:
-        con.execute("PRAGMA busy_timeout = 60000")
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            runners = [r[0] for r in con.execute(
-                "SELECT runner FROM runners WHERE run_id = ? AND finished IS NULL AND host = ? "
-                "AND pid = ?", (run_id, socket.gethostname(), os.getpid()))]
-            n = 0
-            for runner in runners:
-                n += con.execute(
-                    "UPDATE members SET status = 'failed', runner = ?, error = ?, finished = ? "
-                    "WHERE run_id = ? AND (status = 'queued' OR (status = 'running' AND "
-                    "runner = ?))", (runner, reason, time.time(), run_id, runner)).rowcount
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        return n
-    finally:
-        con.close()
-
-
 class JobManager:
-    """Accepts jobs, runs them one after another in a thread, recovers them after a restart."""
+    """Accepts jobs, runs up to ``max_jobs`` at once in threads, recovers them after a restart."""
 
     def __init__(self, store: ServiceStore, processes: dict[str, Process], *, work_dir: Path,
-                 scheduler: str = "threads", workers: int | None = None):
+                 scheduler: str = "threads", workers: int | None = None, max_jobs: int = 1):
+        if max_jobs < 1:
+            raise ValueError(f"max_jobs must be at least 1, not {max_jobs}")
         self.store, self.processes = store, processes
         self.work_dir = Path(work_dir)
-        self.scheduler, self.workers = scheduler, workers
+        self.scheduler, self.workers, self.max_jobs = scheduler, workers, max_jobs
         self.claim_batch = workers or os.cpu_count() or 2
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._cancel: dict[str, threading.Event] = {}
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._client = None
+        self._client_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self.recover()
         self._queue.put("__warm__")  # imports of the first batch, before any job waits on them
-        self._thread = threading.Thread(target=self._loop, name="ecodss-jobs", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._loop, name=f"ecodss-jobs-{k}", daemon=True)
+                         for k in range(self.max_jobs)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
         if self._client is not None:
             self._client.close()
 
@@ -167,10 +141,11 @@ class JobManager:
                                       finished=time.time(), reason=reason, message=reason)
 
     def _distributed_client(self):
-        if self.scheduler.startswith(("tcp://", "tls://")) and self._client is None:
-            from distributed import Client
+        with self._client_lock:
+            if self.scheduler.startswith(("tcp://", "tls://")) and self._client is None:
+                from distributed import Client
 
-            self._client = Client(self.scheduler)
+                self._client = Client(self.scheduler)
         return self._client
 
     def _execute(self, job_id: str) -> None:
@@ -191,14 +166,14 @@ class JobManager:
                                      message=f"running batch {run_id[:12]} on {where}"):
             return
         done = threading.Event()
-        poller = threading.Thread(target=self._poll, args=(job_id, run_id, cancel, done),
+        poller = threading.Thread(target=self._poll, args=(job_id, run_id, done),
                                   daemon=True, name=f"ecodss-poll-{job_id[:8]}")
         poller.start()
         client = self._distributed_client()
         try:
             result = run(spec, client=client, scheduler=None if client else self.scheduler,
                          workers=self.workers, store=self.store.path, progress=False,
-                         claim_batch=self.claim_batch)
+                         claim_batch=self.claim_batch, cancel=cancel)
         except Exception as exc:  # noqa: BLE001 - reported as the job's reason
             done.set()
             reason = f"{type(exc).__name__}: {exc}"
@@ -242,17 +217,13 @@ class JobManager:
         self.store.audit("job.finish", outcome, actor=job["owner"], target=job["job_id"],
                          input_hash=job["input_hash"], detail=detail)
 
-    def _poll(self, job_id: str, run_id: str, cancel: threading.Event,
-              done: threading.Event) -> None:
-        """Copy the run's progress into the job; stop the runner when the job is cancelled."""
+    def _poll(self, job_id: str, run_id: str, done: threading.Event) -> None:
+        """Copy the run's progress into the job (a dismissed job's row no longer changes)."""
         from ..batch.store import RunStore
 
         last_tenth = -1
         with RunStore(self.store.path) as rs:
             while not done.wait(POLL_SECONDS):
-                if cancel.is_set():
-                    stop_run(self.store.path, run_id, f"cancelled: job {job_id} dismissed")
-                    continue
                 counts = rs.counts(run_id)
                 total = sum(counts.values())
                 if not total:

@@ -10,8 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 #: A cheap, deterministic member: the one-box formula C = C_b + E / (U h L) on series drawn from
-#: the member's seed, after an optional pause so that a kill lands in the middle of a batch.
+#: the member's seed, after an optional pause so that a kill lands in the middle of a batch. With
+#: ``trace`` (a folder), a member leaves a file named by its label there when it starts.
 CHEAP_MEMBER = textwrap.dedent('''
+    import pathlib
     import time
 
     import numpy as np
@@ -19,6 +21,8 @@ CHEAP_MEMBER = textwrap.dedent('''
 
 
     def member(ctx):
+        if ctx.params.get("trace"):
+            pathlib.Path(ctx.params["trace"], ctx.label).touch()
         time.sleep(float(ctx.params.get("pause", 0.0)))
         if ctx.params.get("explode"):
             raise RuntimeError("member asked to fail")

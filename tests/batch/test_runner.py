@@ -1,4 +1,5 @@
-"""Runner acceptance: rerun skips, SIGKILL + --resume, two concurrent runners, local cluster."""
+"""Runner acceptance: rerun skips, SIGKILL + --resume, two concurrent runners, local cluster,
+cancel (event and store), two batches in one process."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import ecodss.batch.runner
 from ecodss.batch import run
 from ecodss.batch.store import RunStore, sha256_file
 
@@ -26,8 +29,10 @@ def write_scenario(path, text):
     return path
 
 
-def _scenario(tmp_path, workflow, pause=0.0, n=N, name="cheap"):
-    members = ", ".join(f"{{seed: {i}, cut: {i / (2 * n)}, pause: {pause}}}" for i in range(n))
+def _scenario(tmp_path, workflow, pause=0.0, n=N, name="cheap", trace=None, seed0=0):
+    extra = f", trace: '{trace}'" if trace else ""
+    members = ", ".join(f"{{seed: {seed0 + i}, cut: {i / (2 * n)}, pause: {pause}{extra}}}"
+                        for i in range(n))
     return write_scenario(tmp_path / f"{name}.yaml", f"""\
         name: {name}
         workflow: "{workflow}"
@@ -66,6 +71,36 @@ def _done(store):
             return db.execute("SELECT COUNT(*) FROM members WHERE status='done'").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def _one_box(seed, cut):
+    """The cheap member's formula C = 30 + E (1 - cut) 1e6 / (U h L) on its seeded series."""
+    rng = np.random.default_rng(seed)
+    u, h = rng.uniform(1.0, 5.0, 48), rng.uniform(200.0, 1200.0, 48)
+    return 30.0 + 1000.0 * (1 - cut) * 1e6 / (u * h * 60e3)
+
+
+def _in_thread(**kwargs):
+    """``run(**kwargs)`` in a thread; returns the thread and a dict that receives the result."""
+    out = {}
+
+    def target():
+        try:
+            out["result"] = run(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, out
+
+
+def _joined(thread, out, timeout=60.0):
+    thread.join(timeout)
+    assert not thread.is_alive(), "run() did not return"
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 def test_batch_rerun_skips_done_members(tmp_path, cheap_workflow):
@@ -192,3 +227,96 @@ def test_local_cluster_workers_die_with_the_runner(tmp_path, cheap_workflow):
                        "zombie" not in open(f"/proc/{p}/status").read().lower() for p in pids)
 
     assert _wait_for(all_gone, timeout=15)
+
+
+def _check_cancelled(result, trace, store, workers=2):
+    """Every member done or cancelled; skipped members never started; no stray files."""
+    m = result.summary
+    done = set(m.loc[m["status"] == "done", "label"])
+    assert 2 <= len(done) < N
+    assert result.counts == {"queued": 0, "running": 0, "done": len(done), "failed": 0,
+                             "cancelled": N - len(done)}
+    assert not result.ok and result.products == {}
+    started = {f.name for f in trace.iterdir()}
+    assert done <= started and len(started) <= len(done) + workers  # the rest were skipped
+    members_dir = result.out_dir / "members"
+    assert sorted(f.name for f in members_dir.iterdir()) == sorted(f"{x}.nc" for x in done)
+    assert (m.loc[m["status"] == "cancelled", "error"] == "cancelled").all()
+    with RunStore(store) as s:
+        assert s.verify(result.run_id) == []
+    return done
+
+
+def test_cancel_event_stops_the_runner(tmp_path, cheap_workflow):
+    trace = tmp_path / "trace"
+    trace.mkdir()
+    path = _scenario(tmp_path, cheap_workflow, pause=0.4, trace=trace)
+    store = tmp_path / "c.sqlite"
+    cancel = threading.Event()
+    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler="threads",
+                             workers=2, claim_batch=N, cancel=cancel)  # one wave of N members
+    assert _wait_for(lambda: _done(store) >= 2)
+    cancel.set()
+    result = _joined(thread, out)
+    done = _check_cancelled(result, trace, store)
+    assert result.ran == len(done)
+    again = run(path, store=store, progress=False)  # a rerun finishes exactly the cancelled ones
+    assert again.ok and again.ran == N - len(done)
+    m = again.summary
+    assert list(m.loc[m["label"].isin(done), "attempts"].unique()) == [1]
+    assert list(m.loc[~m["label"].isin(done), "attempts"].unique()) == [2]
+
+
+def test_store_cancel_stops_a_runner_of_another_connection(tmp_path, cheap_workflow,
+                                                           monkeypatch):
+    monkeypatch.setattr(ecodss.batch.runner, "HEARTBEAT", 0.05)  # the runner looks often
+    trace = tmp_path / "trace"
+    trace.mkdir()
+    path = _scenario(tmp_path, cheap_workflow, pause=0.4, trace=trace)
+    store = tmp_path / "c.sqlite"
+    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler="threads",
+                             workers=2, claim_batch=N)
+    assert _wait_for(lambda: _done(store) >= 2)
+    with RunStore(store) as s:
+        run_id = s.runs()["run_id"].iloc[0]
+        assert s.cancel(run_id) == N - _done(store)  # every member not done yet
+    result = _joined(thread, out)
+    _check_cancelled(result, trace, store)
+
+
+def test_two_batches_in_one_process_keep_their_members_apart(tmp_path, cheap_workflow):
+    """Same member labels, same store, one process: each runner records only its own tasks."""
+    n = 6
+    paths = [_scenario(tmp_path, cheap_workflow, pause=0.05, n=n, name=name, seed0=seed0)
+             for name, seed0 in (("first", 0), ("second", 100))]
+    store = tmp_path / "both.sqlite"
+    runs = [_in_thread(spec=p, store=store, progress=False, scheduler="threads", workers=2,
+                       claim_batch=2) for p in paths]
+    results = [_joined(*r) for r in runs]
+    assert results[0].run_id != results[1].run_id
+    for result, seed0 in zip(results, (0, 100), strict=True):
+        assert result.ok and result.ran == n and "combined" in result.products
+        m = result.summary
+        assert (m["status"] == "done").all() and (m["attempts"] == 1).all()
+        with RunStore(store) as s:
+            assert s.verify(result.run_id) == []
+        for i, row in m.iterrows():
+            with xr.open_dataset(row["output"]) as ds:
+                assert ds.attrs["ecodss_run"] == result.run_id
+                assert ds.attrs["ecodss_member"] == row["label"]
+                np.testing.assert_allclose(ds["pm25"], _one_box(seed0 + i, i / (2 * n)),
+                                           rtol=1e-12)
+
+
+def test_cancel_event_on_a_local_cluster(tmp_path, cheap_workflow):
+    trace = tmp_path / "trace"
+    trace.mkdir()
+    path = _scenario(tmp_path, cheap_workflow, pause=0.6, trace=trace)
+    store = tmp_path / "c.sqlite"
+    cancel = threading.Event()
+    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler="local",
+                             workers=2, claim_batch=N, cancel=cancel)  # every member submitted
+    assert _wait_for(lambda: _done(store) >= 2, timeout=60)
+    cancel.set()
+    result = _joined(thread, out)
+    _check_cancelled(result, trace, store)  # pending futures were cancelled, never started

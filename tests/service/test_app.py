@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+import time
 
 import httpx
 import numpy as np
@@ -215,6 +217,20 @@ def _open_bytes(content: bytes, tmp):
         return ds.load()
 
 
+def _run_counts(server, run_id):
+    from ecodss.batch.store import RunStore
+
+    with RunStore(server.store) as rs:
+        return rs.counts(run_id)
+
+
+def _runner_of(server, run_id):
+    with sqlite3.connect(server.store) as db:
+        rows = db.execute("SELECT finished, cancelled FROM runners WHERE run_id = ?",
+                          (run_id,)).fetchall()
+    return [{"finished": f, "cancelled": c} for f, c in rows]
+
+
 def test_cancel_running_and_queued_jobs(server, wait_job):
     slow = {"inputs": {"scenario": {"kind": "product",
                                     "factors": {"x": list(range(12)), "sleep": [0.5]}}}}
@@ -222,7 +238,10 @@ def test_cancel_running_and_queued_jobs(server, wait_job):
         running = c.post("/processes/slow/execution", json=slow).json()["jobID"]
         queued = c.post("/processes/slow/execution",
                         json={"inputs": {"name": "second", **slow["inputs"]}}).json()["jobID"]
-        wait_job(c, running, states=("running",))
+        run_id = wait_job(c, running, states=("running",))["runID"]
+        deadline = time.monotonic() + 30  # until the runner holds members
+        while _run_counts(server, run_id)["running"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         r = c.delete(f"/jobs/{queued}")
         assert r.status_code == 200 and r.json()["status"] == "dismissed"
         r = c.delete(f"/jobs/{running}")
@@ -233,3 +252,34 @@ def test_cancel_running_and_queued_jobs(server, wait_job):
         assert c.get(f"/jobs/{running}/results").status_code == 404
         assert c.get(f"/jobs/{queued}").json()["started"] is None  # never ran
         assert c.delete("/jobs/unknown").status_code == 404
+    # the batch runner was stopped through its cancel event: the members it held end cancelled
+    # (not failed), those never claimed stay queued for a later job, no products
+    deadline = time.monotonic() + 30
+    while not all(r["finished"] for r in _runner_of(server, run_id)) and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    (runner,) = _runner_of(server, run_id)
+    assert runner["finished"] is not None and runner["cancelled"] is not None
+    counts = _run_counts(server, run_id)
+    assert counts["running"] == 0 and counts["failed"] == 0
+    assert counts["cancelled"] >= 1 and counts["done"] < 12
+    assert counts["done"] + counts["cancelled"] + counts["queued"] == 12
+
+
+def test_jobs_run_concurrently_with_max_jobs(new_server, wait_job):
+    srv = new_server("--jobs", "2")
+    srv.start()
+    jobs = {}
+    with srv.client() as c:
+        for name, offset in (("one", 0), ("two", 10)):
+            body = {"inputs": {"name": name, "scenario": {"kind": "product", "factors": {
+                "x": [offset + k for k in range(4)], "sleep": [0.4]}}}}
+            jobs[offset] = c.post("/processes/slow/execution", json=body).json()["jobID"]
+        done = {offset: wait_job(c, job_id) for offset, job_id in jobs.items()}
+        assert all(j["status"] == "successful" for j in done.values())
+        a, b = done.values()
+        assert a["started"] < b["finished"] and b["started"] < a["finished"]  # they overlapped
+        for offset, job_id in jobs.items():  # each job has its own members' values
+            doc = c.get(f"/jobs/{job_id}/results").json()
+            aqi = sorted(r["aqi"][0] for r in doc["results"]["cities"])
+            assert aqi == [100.0 + offset + k for k in range(4)]
