@@ -129,22 +129,47 @@ def _pid_alive(pid: int, start: str | None) -> bool:
     return start is None or now is None or now == start
 
 
+def connect(path: Path, *, foreign_keys: bool = False) -> sqlite3.Connection:
+    """A catalog connection: autocommit (explicit transactions), WAL journal, 60 s busy timeout,
+    full fsync on commit; shareable across the client's threads (callers serialise writes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA busy_timeout = 60000")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    if foreign_keys:
+        db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def create_schema(db: sqlite3.Connection, schema: str) -> None:
+    """Run the ``;``-separated ``CREATE ... IF NOT EXISTS`` statements of ``schema``."""
+    for stmt in filter(str.strip, schema.split(";")):
+        db.execute(stmt)
+
+
+@contextmanager
+def immediate_transaction(db: sqlite3.Connection):
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error: the write lock is taken at
+    the start, so a transaction never fails half-way on a lock upgrade."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 class RunStore:
     """The SQLite run catalog at ``path`` (created on first use; WAL mode, 60 s busy timeout)."""
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 60000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db = connect(self.path, foreign_keys=True)
         with self.transaction() as db:
-            for stmt in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(stmt)
+            create_schema(db, _SCHEMA)
             _migrate(db)
 
     def close(self) -> None:
@@ -156,16 +181,9 @@ class RunStore:
     def __exit__(self, *exc):
         self.close()
 
-    @contextmanager
     def transaction(self):
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (rollback on error): one writer at a time."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return immediate_transaction(self._db)
 
     # ------------------------------------------------------------------ runs and runners
     def ensure_run(self, run_id: str, scenario, params: list[dict], labels: list[str],

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..batch.store import connect, create_schema, immediate_transaction
 
 #: OGC API – Processes job states (Part 1, ``statusCode``).
 JOB_STATES = ("accepted", "running", "successful", "failed", "dismissed")
@@ -62,17 +63,10 @@ class ServiceStore:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA busy_timeout = 60000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = FULL")
+        self._db = connect(self.path)
         with self.transaction() as db:
-            for stmt in filter(str.strip, _SCHEMA.split(";")):
-                db.execute(stmt)
+            create_schema(db, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -81,14 +75,8 @@ class ServiceStore:
     @contextmanager
     def transaction(self):
         """``BEGIN IMMEDIATE`` … ``COMMIT`` under the connection lock (rollback on error)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db) as db:
+            yield db
 
     def _query(self, sql: str, args=()) -> list[dict]:
         with self._lock:
