@@ -57,8 +57,10 @@ def regional_report(result, out_dir) -> str:
         daily = " ".join("  –" if a is None else f"{a:3d}" for a in rec["aqi"])
         lines.append(f"{city:<14} {rec.get('alert', '-'):<8} {max(vals) if vals else '-':>8}   "
                      f"{daily}")
-    lines += ["", f"outputs in {out_dir}: regional_forecast.nc, decision.json, pm25_<date>.png",
-              "timings [s]: " + ", ".join(f"{k} {v}" for k, v in result.timings.items())]
+    lines += [""] + _plan_lines(d.get("emergency_plan"), max_actions=9)
+    lines += ["", f"outputs in {out_dir}: regional_forecast.nc, decision.json, pm25_<date>.png"
+              + _map_note(d), "timings [s]: " + ", ".join(f"{k} {v}" for k, v in
+                                                          result.timings.items())]
     return "\n".join(lines)
 
 
@@ -76,9 +78,88 @@ def report(result, out_dir) -> str:
     if shares:
         lines.append("required reductions: " + ", ".join(
             f"{k} {100 * v:.0f} %" for k, v in shares.items()))
-    lines += ["", f"outputs in {out_dir}: forecast.nc, decision.json, pm25_<date>.png",
-              "timings [s]: " + ", ".join(f"{k} {v}" for k, v in result.timings.items())]
+    lines += [""] + _plan_lines(d.get("emergency_plan"), max_actions=12)
+    lines += ["", f"outputs in {out_dir}: forecast.nc, decision.json, pm25_<date>.png"
+              + _map_note(d), "timings [s]: " + ", ".join(f"{k} {v}" for k, v in
+                                                          result.timings.items())]
     return "\n".join(lines)
+
+
+def _map_note(decision) -> str:
+    plan = decision.get("emergency_plan") or {}
+    return f", {plan['map']}" if plan.get("map") else ""
+
+
+def _plan_lines(plan, max_actions: int = 12) -> list[str]:
+    """Report lines of the ``emergency_plan`` entry of decision.json (both demo cases)."""
+    if not plan:
+        return []
+    if not plan["actions"] and plan["status"] == "no alert, no plan":
+        return ["emergency plan: no alert, no plan"]
+    cities = plan["cities"]
+    on_alert = [c for c in cities if c["level"] > 0]
+    head = (f"emergency plan ({len(on_alert)} cit{'y' if len(on_alert) == 1 else 'ies'} on "
+            f"alert): {plan['status']}, cost {plan['cost_cny'] / 1e6:,.1f} M CNY over the alert "
+            "days")
+    lines = [head]
+    if not plan["meets_level"]:
+        inf = plan.get("infeasibility") or {}
+        binding = inf.get("binding", [])
+        short = {}
+        for r in plan["reductions"]:  # count the unmet shares per pollutant group
+            if r["required_share"] > 0 and not r["met"]:
+                short[r["group"]] = short.get(r["group"], 0) + 1
+        lines += [f"  NO PLAN MEETS THE ALERT LEVEL: {len(binding)} binding constraint(s) ("
+                  + ", ".join(f"{g} share in {n} cit{'y' if n == 1 else 'ies'}"
+                              for g, n in short.items()) + "), e.g.",
+                  *[f"    - {b}" for b in binding[:3]],
+                  "  the table below is the cheapest best-effort plan"]
+    acts = sorted(plan["actions"], key=lambda a: -a["cost"])
+    lines += [f"  {'city':<13} {'enterprise / sector':<24} {'measure':<15} {'level':>5} "
+              f"{'cut PM10 t':>10} {'cut NOx t':>9} {'cost MCNY':>9}"]
+    for a in acts[:max_actions]:  # the costliest actions
+        target = a["target"] if a["kind"] == "sector" else f"{a['target']} ({a['sector']})"
+        lines.append(f"  {a['city']:<13} {target[:24]:<24} {a['measure']:<15} {a['level']:5.2f} "
+                     f"{a.get('cut_PM10', 0):10.1f} {a.get('cut_NOx', 0):9.1f} "
+                     f"{a['cost'] / 1e6:9.2f}")
+    if len(acts) > max_actions:
+        rest = sum(a["cost"] for a in acts[max_actions:])
+        lines.append(f"  … {len(acts) - max_actions} more actions, {rest / 1e6:,.1f} M CNY")
+    red = {(r["city"], r["group"]): r for r in plan["reductions"]}
+    groups = ("SO2", "NOx", "PM", "VOCs")
+
+    def pair(a, b):
+        return "–" if a is None else f"{a:.0f}->{'?' if b is None else f'{b:.0f}'}"
+
+    per_day = len(on_alert) == 1
+    lines += ["  reductions achieved/required [%] of each city's emissions over its alert days "
+              "(* = not met)" + ("" if per_day else "; peak-day PM2.5 [ug/m3] and AQI without "
+                                 "-> with the plan"),
+              f"  {'city':<13} " + " ".join(f"{g:>11}" for g in groups)
+              + ("" if per_day else f" {'PM2.5':>9} {'AQI':>9}")]
+    for c in on_alert:  # one line per city on alert
+        cells = []
+        for g in groups:
+            r = red.get((c["city"], g))
+            cells.append("" if r is None else f"{100 * r['achieved_share']:.1f}/"
+                         f"{100 * r['required_share']:.0f}{' ' if r['met'] else '*'}")
+        line = f"  {c['city']:<13} " + " ".join(f"{x:>11}" for x in cells)
+        if not per_day:
+            pm = [-1.0 if v is None else v for v in c["pm25"]]
+            i = max(range(len(pm)), key=pm.__getitem__)
+            line += (f" {pair(c['pm25'][i], c['pm25_with_plan'][i]):>9} "
+                     f"{pair(c['aqi'][i], c['aqi_with_plan'][i]):>9}")
+        lines.append(line)
+    if per_day:
+        c = on_alert[0]
+        lines.append("  date         PM2.5 [ug/m3]   AQI   without -> with the plan")
+        for i, d in enumerate(c["dates"]):  # a handful of forecast days
+            if c["aqi"][i] is not None:
+                lines.append(f"  {d}  {pair(c['pm25'][i], c['pm25_with_plan'][i]):>13}  "
+                             f"{pair(c['aqi'][i], c['aqi_with_plan'][i]):>9}")
+    if plan.get("with_plan_basis"):
+        lines.append(f"  with-plan forecast: {plan['with_plan_basis']}")
+    return lines
 
 
 def _models(args) -> int:

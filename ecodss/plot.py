@@ -53,3 +53,36 @@ def daily_maps(daily_pm25, out_dir, stations=None, label: str = "stations") -> l
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def plan_map(without, with_plan, path, *, stations=None, label: str = "stations",
+             title: str = "") -> Path:
+    """Two panels of one day's daily-mean PM2.5 [µg/m³]: the forecast and the forecast with the
+    emergency plan, on one colour scale with the HJ 633 PM2.5 breakpoint contours."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = without["x"].values / 1e3
+    y = without["y"].values / 1e3
+    fields = (np.asarray(without.values, float), np.asarray(with_plan.values, float))
+    vmax = float(np.nanmax(fields[0])) if np.isfinite(fields[0]).any() else 1.0
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.0), dpi=90, sharey=True)
+    for ax, field, name in zip(axes, fields, ("forecast", "with the emergency plan"),
+                               strict=True):
+        mesh = ax.pcolormesh(x, y, field, cmap="magma_r", vmin=0, vmax=vmax, shading="auto")
+        levels = [b for b in PM25_BREAKPOINTS if np.nanmin(field) < b < np.nanmax(field)]
+        if levels:
+            colours = [AQI_COLOURS[PM25_BREAKPOINTS.index(b) + 1] for b in levels]
+            cs = ax.contour(x, y, field, levels=levels, colors=colours, linewidths=1.2)
+            ax.clabel(cs, fmt="%d", fontsize=7)
+        if stations is not None:
+            ax.plot(stations["x"] / 1e3, stations["y"] / 1e3, "c^", ms=5, mec="k", label=label)
+        ax.set(title=name, xlabel="x [km]", aspect="equal")
+    axes[0].set_ylabel("y [km]")
+    fig.colorbar(mesh, ax=axes, label="daily mean PM2.5 [µg/m³]", shrink=0.85)
+    fig.suptitle(title)
+    out = atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
+    return out

@@ -100,6 +100,18 @@ class AttainmentResult:
         return self.receptors["shadow_price"]
 
 
+def cost_scale(cost: np.ndarray) -> float:
+    """Divisor bringing the largest cost to 1 [CNY yr-1] (1 when every cost is 0).
+
+    HiGHS's primal/dual feasibility tolerances are absolute (1e-7): with costs of 1e7 CNY the
+    reduced costs and duals sit far above them and the simplex may report numerical
+    difficulties. Solving with costs scaled to order 1 and multiplying the optimal cost and the
+    duals back by this factor is exact (the LP is homogeneous in ``c``).
+    """
+    top = float(np.max(cost, initial=0.0))
+    return top if top > 0 and np.isfinite(top) else 1.0
+
+
 @dataclass
 class AttainmentProblem:
     """The LP data: full-application costs [CNY yr-1] and concentration reductions [µg m-3].
@@ -167,16 +179,21 @@ class AttainmentProblem:
         t = self.target if target is None else np.broadcast_to(
             np.asarray(target, float), self.baseline.shape).copy()
         program = self.program(t)
+        scale = cost_scale(self.cost)
+        program.c = program.c / scale  # O(1) costs: HiGHS tolerances are absolute
         rows = np.flatnonzero(np.isfinite(t))
         sol = solve_program(program, time_limit=time_limit)
         shadow = np.full(self.baseline.size, np.nan)
         report = None
         if sol.ok:
             x = sol.x
-            shadow[rows] = np.maximum(sol.target_duals, 0.0)
+            shadow[rows] = scale * np.maximum(sol.target_duals, 0.0)  # back to CNY per µg m-3
         elif sol.status == "infeasible" and diagnose_infeasible:
             report = diagnose(program, alone=program.targets.shape[0] <= 50,
                               time_limit=time_limit)
+            if report.best_effort is not None:
+                report.best_effort = replace(report.best_effort,
+                                             cost=report.best_effort.cost * scale)
             x = report.best_effort.x if report.best_effort is not None else np.zeros(
                 self.cost.size)
         else:

@@ -120,8 +120,7 @@ def pareto_front(problem: AttainmentProblem, weights, *, n_points: int = 12,
     check_range(n_points, "n_points", 2, 10_000)
     w = w / w.sum()
     row = sp.csr_array(w[None, :] @ problem.reduction)
-    scale = max(float(problem.cost.max()), 1e-300)  # HiGHS tolerances are absolute: O(1) costs
-    ext = replace(problem, cost=problem.cost / scale, reduction=sp.vstack([problem.reduction, row], format="csr"),
+    ext = replace(problem, reduction=sp.vstack([problem.reduction, row], format="csr"),
                   baseline=np.append(problem.baseline, w @ problem.baseline),
                   target=np.append(problem.target, np.nan),
                   receptors=pd.Index([*problem.receptors, "__exposure__"], name="receptor"),
@@ -140,7 +139,7 @@ def pareto_front(problem: AttainmentProblem, weights, *, n_points: int = 12,
         t[k] = e
         res = ext.solve(t, diagnose_infeasible=False)
         records.append({"epsilon": e, "exposure": float(res.receptors["concentration"].iloc[k]),
-                        "cost": res.cost * scale, "marginal_cost": scale * float(
+                        "cost": res.cost, "marginal_cost": float(
                             res.receptors["shadow_price"].iloc[k]) if res.feasible else np.nan,
                         "status": res.status})
         solutions.append(res.penetration)

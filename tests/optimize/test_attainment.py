@@ -95,6 +95,38 @@ def test_scales_to_5000_measures_by_300_receptors():
     assert sums.max() <= 1 + 1e-7  # HiGHS feasibility tolerance
 
 
+def test_costs_of_1e7_cny_solve_as_well_as_order_one_costs():
+    """Costs are scaled inside the solver: the same LP with costs × 1e7 CNY has the same plan,
+    its cost and shadow prices are 1e7 × those of the order-one problem, and a one-receptor case
+    still hits the analytic (knapsack) optimum and price."""
+    rng = np.random.default_rng(17)
+    for _ in range(6):
+        prob = _random_problem(rng, n_var=300, n_rec=20, density=0.3)
+        big = AttainmentProblem.from_arrays(prob.cost * 1e7, prob.reduction, prob.baseline,
+                                            prob.target, prob.upper, prob.groups)
+        small, large = prob.solve(), big.solve()
+        assert small.feasible and large.feasible
+        assert large.cost == pytest.approx(1e7 * small.cost, rel=1e-9)
+        np.testing.assert_allclose(large.shadow_prices, 1e7 * small.shadow_prices, rtol=1e-6,
+                                   atol=1e-3)
+        assert (large.receptors["concentration"] <= big.target + 1e-7).all()
+    cost, effect = rng.uniform(2e6, 5e7, 8), rng.uniform(0.1, 5, 8)
+    upper = rng.uniform(0.2, 1.0, 8)
+    need = 0.6 * float((effect * upper).sum())
+    x, price = _knapsack(cost, effect, upper, need)
+    res = AttainmentProblem.from_arrays(cost, effect[None, :], [100.0], [100.0 - need],
+                                        upper).solve()
+    np.testing.assert_allclose(res.penetration, x, atol=1e-9)
+    assert res.cost == pytest.approx(cost @ x, rel=1e-12)
+    assert res.shadow_prices.iloc[0] == pytest.approx(price, rel=1e-9)
+    # an infeasible case reports its best-effort cost in CNY, not in solver units
+    bad = AttainmentProblem.from_arrays([3e7, 1e7], np.array([[1.0, 2.0], [0.5, 0.1]]),
+                                        [50.0, 50.0], [48.0, 49.0], 1.0).solve()
+    assert bad.status == "infeasible"
+    assert bad.report.best_effort.cost == pytest.approx(bad.cost, rel=1e-12)
+    assert bad.cost == pytest.approx(np.array([3e7, 1e7]) @ bad.penetration, rel=1e-12)
+
+
 def test_infeasible_target_is_reported():
     a = np.array([[1.0, 2.0], [0.5, 0.1]])
     prob = AttainmentProblem.from_arrays([1.0, 1.0], a, [50.0, 50.0], [48.0, 49.0], 1.0)
