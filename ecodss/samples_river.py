@@ -132,7 +132,7 @@ def monitoring_series(seed: int = SEED) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     days = pd.date_range(START, END, freq="D")
     n = days.size
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     season_q = 0.7 * np.cos(2 * np.pi * (doy - 205) / 365.25)
     q_out = 9.0 * np.exp(season_q + _ar1(rng, n, 0.92, 0.30))
     q_up = 0.6 * q_out * np.exp(_ar1(rng, n, 0.9, 0.05))
