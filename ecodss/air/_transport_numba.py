@@ -171,18 +171,22 @@ def _sweep(q, c, scheme, out, flux, keep_flux):
     if transpose:
         qt = np.empty((N, A2))
         ct = np.empty((n + 1, A2))
+        shared_c = Ac == A2  # the same Courant rows for every a1: transpose them once
         for a1 in range(A1):
             for a2 in range(A2):
-                ca = (a1 * A2 + a2) % Ac
                 for k in range(N):
                     qt[k, a2] = q[a1, a2, k, 0]
-                for k in range(n + 1):
-                    ct[k, a2] = c[ca, k, 0]
+            if a1 == 0 or not shared_c:
+                for a2 in range(A2):
+                    ca = (a1 * A2 + a2) % Ac
+                    for k in range(n + 1):
+                        ct[k, a2] = c[ca, k, 0]
             _rows_fluxes(qt, ct, scheme, fb, ql, qr, q6, dq)
             for a2 in range(A2):
                 for i in range(n):
                     out[a1, a2, i, 0] = qt[_H + i, a2] - (fb[i + 1, a2] - fb[i, a2])
-                if keep_flux:
+            if keep_flux:
+                for a2 in range(A2):
                     for k in range(n + 1):
                         flux[a1, a2, k, 0] = fb[k, a2]
         return
