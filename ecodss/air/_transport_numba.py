@@ -129,19 +129,26 @@ def _rows_fluxes(q, c, scheme, f, ql, qr, q6, dq):
             for b in range(B):
                 f[i, b] = _vanleer_face(c[i, b], q[i + 1, b], q[i + 2, b], q[i + 3, b],
                                         q[i + 4, b])
-    else:
-        for k in range(n + 4):
+    else:  # one pass down the rows: slopes in a ring of 3 rows, parabolas in a ring of 2
+        for k in range(2):
             for b in range(B):
                 dq[k, b] = _ppm_slope(q[k, b], q[k + 1, b], q[k + 2, b])
-        for m in range(n + 2):
+        for m in range(n + 2):  # parabola row m ↔ padded cell m + 2; δq row k ↔ cell k + 1
+            k = m + 2
+            rk = k % 3
             for b in range(B):
-                ql[m, b], qr[m, b], q6[m, b] = _limited_parabola(
-                    q[m, b], q[m + 1, b], q[m + 2, b], q[m + 3, b], q[m + 4, b], dq[m, b],
-                    dq[m + 1, b], dq[m + 2, b])
-        for i in range(n + 1):
+                dq[rk, b] = _ppm_slope(q[k, b], q[k + 1, b], q[k + 2, b])
+            r0, r1 = m % 3, (m + 1) % 3
+            p = m % 2
             for b in range(B):
-                f[i, b] = _ppm_face(c[i, b], ql[i, b], qr[i, b], q6[i, b], ql[i + 1, b],
-                                    qr[i + 1, b], q6[i + 1, b])
+                ql[p, b], qr[p, b], q6[p, b] = _limited_parabola(
+                    q[m, b], q[m + 1, b], q[m + 2, b], q[m + 3, b], q[m + 4, b], dq[r0, b],
+                    dq[r1, b], dq[rk, b])
+            if m >= 1:  # face m − 1 between the parabolas of rows m − 1 and m
+                i, pl = m - 1, 1 - p
+                for b in range(B):
+                    f[i, b] = _ppm_face(c[i, b], ql[pl, b], qr[pl, b], q6[pl, b], ql[p, b],
+                                        qr[p, b], q6[p, b])
 
 
 @_jit
