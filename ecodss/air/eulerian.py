@@ -166,15 +166,18 @@ def _advect(c, tags, courant, axis, scheme, h, scratch):
     return advection.advect_1d(c, cf, scheme, axis=axis, tags_padded=tags)
 
 
-def substep(c, tags, u, v, dt, setup: Setup, order: int, scratch: Scratch | None = None):
-    """One horizontal transport sub-step on an extended tile → its interior.
+def substep(c, tags, u, v, dt, setup: Setup, order: int, scratch: Scratch | None = None,
+            kz=None):
+    """One transport sub-step on an extended tile → its interior.
 
     ``c`` (S, Z, Y+2R, X+2R), ``tags`` (G, S, Z, Y+2R, X+2R) or None, ``u``/``v`` cell-centred
     winds (Y+2R, X+2R) [m/s], R = :data:`RING`. Advection x then y (``order`` even) or y then x
     (alternating dimensional splitting; Strang 1968), each consuming HALO ring cells, then explicit
-    horizontal diffusion consuming the last one. Local: a cell's result depends only on its tile
-    neighbourhood, so chunked and single-domain runs give identical numbers. With ``scratch``
-    the work arrays (and the returned total) live in it and are overwritten by its next use.
+    horizontal diffusion consuming the last one, then (with ``kz``, the tile's Kz at the layer
+    interfaces, (Z−1, Y, X) or broadcastable) implicit vertical diffusion in each column. Local:
+    a cell's result depends only on its tile neighbourhood, so chunked and single-domain runs
+    give identical numbers. With ``scratch`` the work arrays (and the returned total) live in it
+    and are overwritten by its next use.
     """
     h = advection.HALO
     cx = _faces(u, -1) * (dt / setup.dx)  # (Y', X'+1)
@@ -193,6 +196,10 @@ def substep(c, tags, u, v, dt, setup: Setup, order: int, scratch: Scratch | None
     c = diffusion.diffuse_horizontal(c, setup.kh, setup.kh, dt, setup.dx, setup.dy, out=out)
     if tags is not None:
         tags = diffusion.diffuse_horizontal(tags, setup.kh, setup.kh, dt, setup.dx, setup.dy)
+    if kz is not None:  # columns are local too: diffuse them in the tile, in place
+        c = diffusion.diffuse_vertical(c, kz, setup.dz, dt, axis=1, out=c)
+        if tags is not None:
+            tags = diffusion.diffuse_vertical(tags, kz, setup.dz, dt, axis=2)
     return c, tags
 
 
@@ -213,8 +220,9 @@ def hour_context(u, v, bc, bc_tags, periodic):
             "periodic": periodic}
 
 
-def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None, scratch=None):
-    """Horizontal transport of the whole domain for one sub-step.
+def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None, scratch=None,
+                      kz=None):
+    """Transport of the whole domain for one sub-step (vertical diffusion too, with ``kz``).
 
     The domain (with its boundary ghost ring) is extended once; each tile then takes its own
     extended window — its halo comes from the neighbouring tiles' cells of this step — and runs
@@ -232,7 +240,8 @@ def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None, s
                                              **hour["t_sides"])
     u_ext, v_ext = hour["u_ext"], hour["v_ext"]
     if tiles is None:
-        return substep(c_ext, t_ext, u_ext, v_ext, dt, setup, order, own)
+        return substep(c_ext, t_ext, u_ext, v_ext, dt, setup, order, own, kz)
+    per_cell = kz is not None and np.ndim(kz) >= 2 and np.shape(kz)[-2:] == c.shape[-2:]
     import dask
 
     def window(a, ys, xs):
@@ -241,7 +250,7 @@ def transport_substep(c, tags, hour, dt, setup: Setup, order: int, tiles=None, s
     tile_scratch = scratch[1:] if scratch else [None] * len(tiles)
     tasks = [dask.delayed(substep)(window(c_ext, ys, xs), window(t_ext, ys, xs),
                                    window(u_ext, ys, xs), window(v_ext, ys, xs), dt, setup, order,
-                                   ts)
+                                   ts, kz[..., ys, xs] if per_cell else kz)
              for (ys, xs), ts in zip(tiles, tile_scratch, strict=True)]  # one task per tile
     results = dask.compute(*tasks)
     c_new = np.empty_like(c) if own is None else own.get_array("assembled", c.shape)
@@ -470,13 +479,12 @@ def _run(setup, emissions, met, grid, boundary, periodic, initial, kz, output, c
             if G:
                 tags += et_dt
             m0 = _mass(c, vol)
-            moved, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles,
-                                            scratch)
-            state.budget.boundary_net += _mass(moved, vol) - m0
-            # the transported field lives in the scratch arrays: diffuse it back into the state's
-            c = diffusion.diffuse_vertical(moved, kzf, setup.dz, dt, axis=1, out=c)
-            if G:
-                tags = diffusion.diffuse_vertical(tags, kzf, setup.dz, dt, axis=2)
+            # the transported field lives in a scratch array, which becomes the state: the next
+            # sub-step copies it into the extended array before anything overwrites it
+            c, tags = transport_substep(c, tags, hour_ctx, dt, setup, state.step, tiles,
+                                        scratch, kzf)
+            # vertical diffusion conserves each column (Σ c Δz), so the change is the boundary's
+            state.budget.boundary_net += _mass(c, vol) - m0
             if removing:
                 lost = c * (1.0 - factor)
                 dry = _mass(lost[:, :1] * (k_dry / k_sum)[:, :1], vol[:1])  # layer 0 only
