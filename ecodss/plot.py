@@ -13,6 +13,21 @@ PM25_BREAKPOINTS = [35, 75, 115, 150, 250]
 AQI_COLOURS = ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023"]
 
 
+def _pm25_panel(ax, x, y, field, vmax, stations, label, scale):
+    """One PM2.5 field [µg/m³] on ``ax``: colour mesh, HJ 633 breakpoint contours in each
+    category's colour, and the stations (or cities); ``scale`` sizes lines, labels and markers."""
+    mesh = ax.pcolormesh(x, y, field, cmap="magma_r", vmin=0, vmax=vmax, shading="auto")
+    levels = [b for b in PM25_BREAKPOINTS if np.nanmin(field) < b < np.nanmax(field)]
+    if levels:
+        colours = [AQI_COLOURS[PM25_BREAKPOINTS.index(b) + 1] for b in levels]
+        cs = ax.contour(x, y, field, levels=levels, colors=colours, linewidths=1.5 * scale)
+        ax.clabel(cs, fmt="%d", fontsize=8 * scale)
+    if stations is not None:
+        ax.plot(stations["x"] / 1e3, stations["y"] / 1e3, "c^", ms=6 * scale, mec="k",
+                label=label)
+    return mesh
+
+
 def daily_maps(daily_pm25, out_dir, stations=None, label: str = "stations") -> list[Path]:
     """One PNG per complete day of daily-mean PM2.5 [µg/m³] on the grid.
 
@@ -34,16 +49,9 @@ def daily_maps(daily_pm25, out_dir, stations=None, label: str = "stations") -> l
         if not np.isfinite(field).any():
             continue
         fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=100)
-        mesh = ax.pcolormesh(x, y, field, cmap="magma_r", vmin=0, vmax=vmax, shading="auto")
+        mesh = _pm25_panel(ax, x, y, field, vmax, stations, label, scale=1.0)
         fig.colorbar(mesh, ax=ax, label="daily mean PM2.5 [µg/m³]")
-        levels = [b for b in PM25_BREAKPOINTS if np.nanmin(field) < b < np.nanmax(field)]
-        if levels:
-            colours = [AQI_COLOURS[PM25_BREAKPOINTS.index(b) + 1] for b in levels]
-            cs = ax.contour(x, y, field, levels=levels, colors=colours, linewidths=1.5)
-            ax.clabel(cs, fmt="%d", fontsize=8)
         if stations is not None:
-            ax.plot(stations["x"] / 1e3, stations["y"] / 1e3, "c^", ms=6, mec="k",
-                    label=label)
             ax.legend(loc="lower right", fontsize=8)
         day = str(date)[:10]
         ax.set(title=f"PM2.5 daily mean {day} (China Standard Time day)", xlabel="x [km]",
@@ -71,14 +79,7 @@ def plan_map(without, with_plan, path, *, stations=None, label: str = "stations"
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.0), dpi=90, sharey=True)
     for ax, field, name in zip(axes, fields, ("forecast", "with the emergency plan"),
                                strict=True):
-        mesh = ax.pcolormesh(x, y, field, cmap="magma_r", vmin=0, vmax=vmax, shading="auto")
-        levels = [b for b in PM25_BREAKPOINTS if np.nanmin(field) < b < np.nanmax(field)]
-        if levels:
-            colours = [AQI_COLOURS[PM25_BREAKPOINTS.index(b) + 1] for b in levels]
-            cs = ax.contour(x, y, field, levels=levels, colors=colours, linewidths=1.2)
-            ax.clabel(cs, fmt="%d", fontsize=7)
-        if stations is not None:
-            ax.plot(stations["x"] / 1e3, stations["y"] / 1e3, "c^", ms=5, mec="k", label=label)
+        mesh = _pm25_panel(ax, x, y, field, vmax, stations, label, scale=0.85)
         ax.set(title=name, xlabel="x [km]", aspect="equal")
     axes[0].set_ylabel("y [km]")
     fig.colorbar(mesh, ax=axes, label="daily mean PM2.5 [µg/m³]", shrink=0.85)
