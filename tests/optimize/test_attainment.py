@@ -1,6 +1,5 @@
 """Least-cost attainment LP: analytic optimum, duals vs finite differences, scale, reports."""
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -84,12 +83,9 @@ def test_shadow_prices_match_central_finite_differences():
 def test_scales_to_5000_measures_by_300_receptors():
     rng = np.random.default_rng(5)
     prob = _random_problem(rng, n_var=5000, n_rec=300, density=0.1)
-    start = time.perf_counter()
-    res = prob.solve()
-    elapsed = time.perf_counter() - start
+    res = prob.solve()  # its solve time is measured in benchmarks/optimize.py, not asserted
     assert res.feasible
     assert (res.receptors["concentration"] <= prob.target + 1e-6).all()
-    assert elapsed < 10.0
     # groups respected: each triple of alternatives sums to <= 1
     sums = np.bincount(np.arange(5000) // 3, weights=res.penetration)
     assert sums.max() <= 1 + 1e-7  # HiGHS feasibility tolerance
