@@ -34,7 +34,7 @@ import pandas as pd
 from ..errors import ConfigError
 from .design import member_label, members
 from .schema import Scenario
-from .store import HEARTBEAT, RunStore
+from .store import HEARTBEAT, RunStore, default_store_path
 
 #: netCDF-C/HDF5 are not thread-safe: one member file is written at a time per process
 #: (threaded scheduler, multi-threaded workers); the members' computations still overlap.
@@ -219,7 +219,7 @@ def run(spec, client=None, *, scheduler: str | None = None, workers: int | None 
     run_id = sc.identity()
     out_dir = Path(out or sc.outputs.path).resolve() / f"run-{run_id[:12]}"
     (out_dir / "members").mkdir(parents=True, exist_ok=True)
-    store_path = Path(store or sc.store or os.environ.get("ECODSS_STORE", "ecodss-runs.sqlite"))
+    store_path = Path(store or sc.store or default_store_path())
     db = RunStore(store_path)
     db.ensure_run(run_id, sc, params, labels, out_dir, path)
     model_params = model_parameters(sc)

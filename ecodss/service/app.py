@@ -21,6 +21,7 @@ Endpoints (OpenAPI at ``/docs``; every one but ``/``, ``/health`` and the docs n
 from __future__ import annotations
 
 import json
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -155,11 +156,8 @@ def create_app(store_path: str | Path, *, work_dir: str | Path | None = None,
     @app.get("/health", tags=["service"])
     def health():
         """Liveness: version, store and job counts (no key needed)."""
-        counts = {s: 0 for s in ("accepted", "running", "successful", "failed", "dismissed")}
-        for row in store._query("SELECT status, COUNT(*) AS n FROM service_jobs GROUP BY status"):
-            counts[row["status"]] = row["n"]
-        return {"status": "ok", "version": __version__, "time": iso(__import__("time").time()),
-                "jobs": counts, "scheduler": scheduler}
+        return {"status": "ok", "version": __version__, "time": iso(time.time()),
+                "jobs": store.job_counts(), "scheduler": scheduler}
 
     @app.get("/models", tags=["models"])
     def models(principal: Reader):

@@ -151,7 +151,6 @@ class JobManager:
     def _execute(self, job_id: str) -> None:
         from ..batch import run
         from ..batch.runner import as_scenario
-        from ..batch.store import RunStore
 
         job = self.store.job(job_id)
         if job is None or job["status"] != "accepted":
@@ -187,8 +186,7 @@ class JobManager:
         if cancel.is_set():
             self.store.add_message(job_id, f"runner stopped: {result.counts}")
             return
-        with RunStore(self.store.path) as rs:
-            members = rs.members(result.run_id)
+        members = result.summary  # the run store's member table, read by run() at its end
         n = len(members)
         if result.ok and "combined" in result.products:
             from .results import city_summary, open_combined

@@ -14,7 +14,6 @@ written by the server under a content hash and referenced from the scenario.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .schemas import ExtraInputs, RollbackInputs, WorkflowInputs, _check_member_parameters
+from .store import input_hash
 
 PROCESS_VERSION = "1.0.0"
 
@@ -99,7 +99,7 @@ class Process:
 def save_upload(folder: Path, content: dict) -> Path:
     """Write uploaded content once under its SHA-256 name (same content, same file)."""
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = input_hash(content)  # the SHA-256 of this same text
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}.json"
     if not path.exists():

@@ -161,7 +161,7 @@ def png_map(ds: xr.Dataset, member: str | None, date: str | None,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from ..emergency.aqi import load_tables
+    from ..emergency.aqi import category, load_tables
 
     m = _member_index(ds, member)
     sub = ds.isel(member=m)
@@ -190,7 +190,7 @@ def png_map(ds: xr.Dataset, member: str | None, date: str | None,
             aqi = row.get("aqi", [None] * len(dates))[di]
             if where is None:
                 continue
-            cat = 0 if aqi is None else int(np.searchsorted([50, 100, 150, 200, 300], aqi) + 1)
+            cat = int(category(np.nan if aqi is None else aqi))  # 0 = missing
             ax.scatter(where["lon"], where["lat"], s=160, c=colours[cat], edgecolors="k")
             ax.annotate(f"{row['city']} {'' if aqi is None else int(aqi)}",
                         (where["lon"], where["lat"]), xytext=(6, 6), textcoords="offset points",

@@ -135,6 +135,13 @@ class ServiceStore:
         return self._query(f"SELECT * FROM service_jobs {clause} ORDER BY created DESC, job_id "
                            "LIMIT ? OFFSET ?", (*args, limit, offset))
 
+    def job_counts(self) -> dict[str, int]:
+        """Number of jobs in each state (every state of :data:`JOB_STATES`, zero included)."""
+        counts = dict.fromkeys(JOB_STATES, 0)
+        for row in self._query("SELECT status, COUNT(*) AS n FROM service_jobs GROUP BY status"):
+            counts[row["status"]] = row["n"]
+        return counts
+
     def update_job(self, job_id: str, *, only_if: tuple[str, ...] | None = None,
                    message: str | None = None, **fields) -> bool:
         """Set job ``fields`` (and log ``message``); with ``only_if`` only from those states."""

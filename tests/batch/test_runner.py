@@ -247,17 +247,23 @@ def _check_cancelled(result, trace, store, workers=2):
     return done
 
 
-def test_cancel_event_stops_the_runner(tmp_path, cheap_workflow):
+def _cancel_after_two(tmp_path, cheap_workflow, *, pause, scheduler, timeout=30.0):
+    """Run N traced members (claim_batch=N), set the cancel event once two are done."""
     trace = tmp_path / "trace"
     trace.mkdir()
-    path = _scenario(tmp_path, cheap_workflow, pause=0.4, trace=trace)
+    path = _scenario(tmp_path, cheap_workflow, pause=pause, trace=trace)
     store = tmp_path / "c.sqlite"
     cancel = threading.Event()
-    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler="threads",
-                             workers=2, claim_batch=N, cancel=cancel)  # one wave of N members
-    assert _wait_for(lambda: _done(store) >= 2)
+    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler=scheduler,
+                             workers=2, claim_batch=N, cancel=cancel)
+    assert _wait_for(lambda: _done(store) >= 2, timeout=timeout)
     cancel.set()
-    result = _joined(thread, out)
+    return path, store, trace, _joined(thread, out)
+
+
+def test_cancel_event_stops_the_runner(tmp_path, cheap_workflow):
+    path, store, trace, result = _cancel_after_two(tmp_path, cheap_workflow, pause=0.4,
+                                                   scheduler="threads")  # one wave of N members
     done = _check_cancelled(result, trace, store)
     assert result.ran == len(done)
     again = run(path, store=store, progress=False)  # a rerun finishes exactly the cancelled ones
@@ -309,14 +315,6 @@ def test_two_batches_in_one_process_keep_their_members_apart(tmp_path, cheap_wor
 
 
 def test_cancel_event_on_a_local_cluster(tmp_path, cheap_workflow):
-    trace = tmp_path / "trace"
-    trace.mkdir()
-    path = _scenario(tmp_path, cheap_workflow, pause=0.6, trace=trace)
-    store = tmp_path / "c.sqlite"
-    cancel = threading.Event()
-    thread, out = _in_thread(spec=path, store=store, progress=False, scheduler="local",
-                             workers=2, claim_batch=N, cancel=cancel)  # every member submitted
-    assert _wait_for(lambda: _done(store) >= 2, timeout=60)
-    cancel.set()
-    result = _joined(thread, out)
+    _, store, trace, result = _cancel_after_two(tmp_path, cheap_workflow, pause=0.6,
+                                                scheduler="local", timeout=60)  # all submitted
     _check_cancelled(result, trace, store)  # pending futures were cancelled, never started
