@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .water.kinetics import oxygen_saturation
+
 SEED = 20190101
 GENERATOR_VERSION = 1
 START, END = "2019-01-01", "2023-12-31"
@@ -91,16 +93,6 @@ RATES = {"cbod_decay_20C_per_d": 0.25, "cbod_settling_m_per_d": 0.1,
          "elevation_m": 170.0, "dispersion": "Fischer"}
 
 
-def do_saturation(temperature_c, elevation_m=0.0):
-    """DO saturation [mg/L] (APHA/Benson–Krause, with the QUAL2K elevation factor
-    ``1 - 0.0001148 elev``; ``shared/reference/standards.md``)."""
-    ta = np.asarray(temperature_c, float) + 273.15
-    ln_os = (-139.34411 + 1.575701e5 / ta - 6.642308e7 / ta**2 + 1.2438e10 / ta**3
-             - 8.621949e11 / ta**4)
-    return np.exp(ln_os) * (1.0 - 0.0001148 * np.asarray(elevation_m, float))
-
-
-
 def _ar1(rng, n, phi, sigma):
     """Stationary AR(1) with marginal s.d. ``sigma`` (vectorized via lfilter)."""
     from scipy.signal import lfilter
@@ -142,8 +134,8 @@ def monitoring_series(seed: int = SEED) -> pd.DataFrame:
     up = {"NH3_N": 0.25 * np.exp(_ar1(rng, n, 0.8, 0.25)),
           "CODMn": 3.0 * np.exp(_ar1(rng, n, 0.8, 0.12)),
           "TP": 0.06 * np.exp(_ar1(rng, n, 0.8, 0.2))}
-    up["DO"] = np.minimum(0.93 * do_saturation(t_up, 170.0) + _ar1(rng, n, 0.7, 0.3),
-                          do_saturation(t_up, 170.0))
+    up["DO"] = np.minimum(0.93 * oxygen_saturation(t_up, 170.0) + _ar1(rng, n, 0.7, 0.3),
+                          oxygen_saturation(t_up, 170.0))
 
     def lag1(a):
         return np.concatenate([a[:1], a[:-1]])
@@ -156,7 +148,7 @@ def monitoring_series(seed: int = SEED) -> pd.DataFrame:
            "TP": (carried["TP"] + 0.9) / q_out + 0.03 * (q_out / 9.0) ** 0.8}
     for k in out:  # three variables
         out[k] = out[k] * np.exp(_ar1(rng, n, 0.75, 0.15))
-    sat = do_saturation(t_out, 160.0)
+    sat = oxygen_saturation(t_out, 160.0)
     out["DO"] = np.clip(sat - 0.6 - 0.9 * out["NH3_N"] - 0.02 * t_out + np.where(
         q_out < 5.0, -0.6, 0.0) + _ar1(rng, n, 0.75, 0.35), 0.5, sat)
     frames = []

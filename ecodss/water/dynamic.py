@@ -39,7 +39,7 @@ class _Stepper:
     def __init__(self, problem: Problem, *, tol: float, max_iter: int, jacobian_every: int):
         self.p = problem
         self.tol, self.max_iter, self.every = tol, max_iter, jacobian_every
-        self.linear = getattr(problem.kinetics, "linear", False) and not callable(problem.boundary)
+        self.kinetics_linear = bool(getattr(problem.kinetics, "linear", False))
         self._lu: dict[float, object] = {}
         self._age = 0
         self.scale = np.asarray(getattr(problem.kinetics, "scale", np.ones(problem.ns)), float)[:, None, None]
@@ -52,18 +52,18 @@ class _Stepper:
 
     def solve(self, c_guess, t, shift, rhs):
         c = c_guess.copy()
-        if shift not in self._lu or (not self.p.kinetics_linear and self._age >= self.every):
+        if shift not in self._lu or (not self.kinetics_linear and self._age >= self.every):
             self._factor(c, t, shift)
         self._age += 1
         for it in range(self.max_iter):
             f = shift * c - self.p.residual(c, t) - rhs
             dx = self.p.from_vector(self._lu[shift].solve(-self.p.to_vector(f)))
             c_new = c + dx
-            if not self.p.kinetics_linear:   # keep concentrations positive without stalling at 0
+            if not self.kinetics_linear:   # keep concentrations positive without stalling at 0
                 c_new = np.maximum(c_new, 0.2 * c)
             done = np.all(np.abs(c_new - c) <= self.tol * (np.abs(c_new) + self.scale))
             c = c_new
-            if self.p.kinetics_linear or done:
+            if self.kinetics_linear or done:
                 return c
             if it >= 3:   # slow convergence: full Newton (fresh Jacobian each iteration)
                 self._factor(c, t, shift)
@@ -148,9 +148,7 @@ def _run(network, kinetics, boundary, flow, initial, *, t_end, dt, t_start, n_st
          output_every, method, track_flux, tol, max_iter, jacobian_every):
     def make_problem(t):
         f = flow(t) if callable(flow) else flow
-        pr = Problem(network, kinetics, boundary, flow=f)
-        pr.kinetics_linear = getattr(kinetics, "linear", False)
-        return pr
+        return Problem(network, kinetics, boundary, flow=f)
 
     problem = make_problem(t_start)
     c = _initial_state(problem, initial)
@@ -180,7 +178,7 @@ def _run(network, kinetics, boundary, flow, initial, *, t_end, dt, t_start, n_st
             shift = 1.5 / dt
             rhs = (4.0 * c - c_prev) / (2.0 * dt) + extra
             guess = 2.0 * c - c_prev
-            c_new = stepper.solve(guess if stepper.p.kinetics_linear else np.maximum(guess, 0.5 * c),
+            c_new = stepper.solve(guess if stepper.kinetics_linear else np.maximum(guess, 0.5 * c),
                                   t, shift, rhs)
             if track_flux:
                 acc_new = (4.0 * acc - acc_prev + 2.0 * dt * _fluxes(problem, c_new, inj)) / 3.0
@@ -205,8 +203,7 @@ def _fluxes(problem: Problem, c: np.ndarray, injected: np.ndarray) -> np.ndarray
     """Mass rates through each downstream face, into withdrawals and injected [conc·m3 d-1]."""
     op = problem.op
     q = np.asarray(problem.hyd.flow, float).reshape(problem.n, -1) * SECONDS_PER_DAY
-    _, qw = problem.network.element_inflow(problem.flow)
-    qw = np.asarray(qw, float).reshape(problem.n, -1) * SECONDS_PER_DAY
+    qw = problem.withdrawal.reshape(problem.n, -1) * SECONDS_PER_DAY
     down = problem.network.elements.downstream
     c_down = np.where((down >= 0)[None, :, None], c[:, np.maximum(down, 0)], c)
     face = q[None] * c + op.face_exchange[None] * (c - c_down)

@@ -69,6 +69,11 @@ class Transport:
     n_scenarios: int
 
 
+def _headwater_inflow(network: RiverNetwork) -> sp.spmatrix:
+    """(element, source) inflow weights restricted to headwater sources."""
+    return network._w_in @ sp.diags((network.sources["kind"] == "headwater").to_numpy(float))
+
+
 def transport_operator(network: RiverNetwork, hyd: Hydraulics, withdrawal=None) -> Transport:
     """Assemble advection + bulk dispersion for all elements and scenarios (no Python loop).
 
@@ -104,8 +109,7 @@ def transport_operator(network: RiverNetwork, hyd: Hydraulics, withdrawal=None) 
     dxint = (el.length[up] + el.length[dn]) / 2.0
     e_face = np.maximum(e[up] - u[up] * dx[up] / 2.0, 0.0) * area[up] / dxint[:, None] * SECONDS_PER_DAY
 
-    head = network._w_in @ sp.diags((network.sources["kind"] == "headwater").to_numpy(float))
-    is_head = np.asarray(head.sum(axis=1)).ravel() > 0
+    is_head = np.asarray(_headwater_inflow(network).sum(axis=1)).ravel() > 0
     if network.inlet_exchange == "face":
         e_in = e * area / (dx / 2.0)
     else:
@@ -180,14 +184,13 @@ class Problem:
         self.transported = np.asarray(getattr(kinetics, "transported", [True] * len(self.species)), bool)
         self.flow = network.source_flows(flow)
         self.hyd = hydraulics if hydraulics is not None else network.hydraulics(self.flow)
-        _, withdrawal = network.element_inflow(self.flow)
-        self.op = transport_operator(network, self.hyd, withdrawal)
+        _, self.withdrawal = network.element_inflow(self.flow)   # [m3 s-1]
+        self.op = transport_operator(network, self.hyd, self.withdrawal)
         self.env = make_environment(network, self.hyd)
         self.boundary = boundary
         self.n, self.ns, self.s = network.n_elements, len(self.species), self.op.n_scenarios
         self._q_src = np.broadcast_to(self.flow.reshape(len(self.flow), -1), (len(self.flow), self.s))
-        head = (network.sources["kind"] == "headwater").to_numpy(float)
-        self._w_head = network._w_in @ sp.diags(head)
+        self._w_head = _headwater_inflow(network)
         self._transport_big = self._species_transport()
         self._load_cache: tuple | None = None
 
@@ -212,9 +215,8 @@ class Problem:
         cs = source_concentrations(self.network, self.boundary, self.species, t)
         cs = np.broadcast_to(cs, (self.ns, cs.shape[1], self.s))
         qd = self._q_src * SECONDS_PER_DAY
-        w_in = self.network._w_in
-        out = np.stack([w_in @ (cs[k] * qd) + self.op.inlet_exchange * (self._w_head @ cs[k])
-                        for k in range(self.ns)]) / self.op.volume[None]
+        out = (_per_species(self.network._w_in, cs * qd)
+               + self.op.inlet_exchange * _per_species(self._w_head, cs)) / self.op.volume[None]
         out[~self.transported] = 0.0
         if not callable(self.boundary):
             self._load_cache = out
@@ -261,16 +263,29 @@ class Problem:
             self._env_tiled = (k, Environment(**tiled))
         return self._env_tiled[1]
 
+    def _local_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat (row, col) of the local Jacobian entries (species_a, species_b, element, scenario);
+        fixed by the problem's sizes, so built once."""
+        if getattr(self, "_local_rc", None) is None:
+            n, ns, s = self.n, self.ns, self.s
+            a, b, e, j = np.meshgrid(np.arange(ns), np.arange(ns), np.arange(n), np.arange(s),
+                                     indexing="ij")
+            self._local_rc = ((j * ns * n + a * n + e).ravel(), (j * ns * n + b * n + e).ravel())
+        return self._local_rc
+
     def jacobian(self, c: np.ndarray, t: float, r0=None) -> sp.csr_matrix:
         """Full sparse Jacobian ∂G/∂c in the flat layout."""
         jl = self.local_jacobian(c, t, r0)
-        n, ns, s = self.n, self.ns, self.s
-        a, b, e, j = np.meshgrid(np.arange(ns), np.arange(ns), np.arange(n), np.arange(s), indexing="ij")
-        rows = (j * ns * n + a * n + e).ravel()
-        cols = (j * ns * n + b * n + e).ravel()
-        size = s * ns * n
-        local = sp.csr_matrix((jl.ravel(), (rows, cols)), shape=(size, size))
+        size = self.s * self.ns * self.n
+        local = sp.csr_matrix((jl.ravel(), self._local_index()), shape=(size, size))
         return (self._transport_big + local).tocsc()
+
+
+def _per_species(weights: sp.spmatrix, values: np.ndarray) -> np.ndarray:
+    """``weights @ values[k]`` for every species k in one sparse product: (species, element, S)."""
+    ns, n_src, s = values.shape
+    flat = np.transpose(values, (1, 0, 2)).reshape(n_src, ns * s)
+    return np.transpose(np.asarray(weights @ flat).reshape(-1, ns, s), (1, 0, 2))
 
 
 def _newton(problem: Problem, c0: np.ndarray, t: float, *, shift: float = 0.0, rhs_extra=None,

@@ -60,10 +60,6 @@ def daily_to_hourly(ds: xr.Dataset, utc_offset_hours: float = UTC_OFFSET_HOURS) 
     return out
 
 
-def _shift_days(da: xr.DataArray, lag: int) -> xr.DataArray:
-    return da.shift(time=lag)
-
-
 class SectionForecaster:
     """Quantile forecasts of GB 3838 items at a monitoring section, leads of whole days.
 
@@ -113,7 +109,7 @@ class SectionForecaster:
         if self.upstream is not None:
             up = ds.sel(section=self.upstream, drop=True)
             for name in self.items:  # upstream items, known at the origin day
-                met[f"up_{name}_lag{lead}"] = _shift_days(up[name], lead)
+                met[f"up_{name}_lag{lead}"] = up[name].shift(time=lead)
         met = xr.Dataset(met).expand_dims(station=[section])
         return daily_to_hourly(obs), daily_to_hourly(met)
 
