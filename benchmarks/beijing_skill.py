@@ -89,11 +89,11 @@ def main(path: Path) -> None:
     t0 = time.perf_counter()
     from sklearn.ensemble import GradientBoostingRegressor
 
-    met_names = [v for v in F.one_hot(ds.drop_vars("pm25")).data_vars]
+    met_hourly = F.one_hot(ds.drop_vars("pm25"))
     pol_dh = F.day_hour(ds["pm25"])
-    met_dh = xr.Dataset({k: F.day_hour(v) for k, v in F.one_hot(ds.drop_vars("pm25")).items()})
+    met_dh = xr.Dataset({k: F.day_hour(v) for k, v in met_hourly.items()})
     x, y = F.daily_design(pol_dh, met_dh, None, 1, min_valid=MIN_VALID)
-    cols = ["pol_day_m1"] + [f"{v}_d0" for v in met_names]
+    cols = ["pol_day_m1"] + [f"{v}_d0" for v in met_hourly.data_vars]
     xb = x.sel(feature=cols).isel(station=0)
     yb = y.isel(station=0)
     day = yb["date"].values.astype("datetime64[D]")
@@ -108,7 +108,7 @@ def main(path: Path) -> None:
     clock["baseline GBR fit + predict"] = time.perf_counter() - t0
 
     obs14 = obs.isel(station=0).sel(time=slice("2014-01-01", "2014-12-31"))
-    persist = {lead: obs.isel(station=0).shift(time=lead).sel(time=obs14.time)
+    persist = {lead: ev.persistence(obs.isel(station=0), lead).sel(time=obs14.time)
                for lead in (1, 2, 3)}
     mean1 = fc["pm25_mean"].isel(station=0).sel(lead=1)
     common = np.isfinite(obs14) & np.isfinite(mean1) & np.isfinite(baseline) \

@@ -40,6 +40,7 @@ from ..inventory.measures import Measures, enterprise_table, load_grade_rules
 from ..optimize.solver import InfeasibilityReport, TargetProgram, diagnose, solve_program
 from ..validation import check_range
 from .alerts import REDUCTION_POLLUTANTS, alert_level, load_rules
+from .uncertainty import _aqi_to_pm25
 
 #: Binary variables up to which the default plan is proven optimal (gap 0); above, the default
 #: relative gap is :data:`LARGE_MIP_GAP`. The covering MILP's LP bound is tight but proving the
@@ -269,14 +270,6 @@ def _sr_weights(inventory, sr_sources, pollutant) -> sp.csr_array:
     return sp.csr_array((w[ok], (np.flatnonzero(ok), j[ok])), shape=(len(table), len(lookup))), ok
 
 
-def _threshold(rules, standard="HJ633-2012") -> float:
-    """PM2.5 24-h concentration [µg m-3] at the alert AQI (heavy_above, 200 → 150)."""
-    from .aqi import _table
-
-    bp, levels, _ = _table(standard).column("PM2.5", "24h")
-    return float(np.interp(rules.heavy_above, levels, bp))
-
-
 # ---------------------------------------------------------------------------------------------
 # the program
 # ---------------------------------------------------------------------------------------------
@@ -476,7 +469,8 @@ def plan(forecast, inventory, measures, source_receptor: xr.Dataset | None = Non
         raise MissingFieldError("pm25_target=True needs a source_receptor matrix",
                                 field="source_receptor")
     pm25 = ds["PM2.5"].transpose("city", "date").values
-    threshold = pm25_threshold if pm25_threshold is not None else _threshold(rules)
+    threshold = (pm25_threshold if pm25_threshold is not None
+                 else _aqi_to_pm25(rules.heavy_above, "HJ633-2012"))
     if pm25_target:
         on = np.zeros_like(period)
         on[:, :] = period.any(axis=0)[None, :] & (pm25 > threshold)

@@ -51,7 +51,7 @@ from ..errors import InvalidValueError, MissingFieldError
 from ..stats import predictive
 from ..validation import check_range
 from .alerts import AlertRules, alert_level, load_rules
-from .aqi import iaqi
+from .aqi import _table, iaqi
 
 _WHERE = "uncertainty"
 
@@ -214,10 +214,10 @@ def alert_probabilities(quantiles: xr.DataArray, n_samples: int = 1000, rho: flo
 
 
 def _aqi_to_pm25(aqi_value: float, standard: str) -> float:
-    """PM2.5 24-h concentration [ug m-3] whose IAQI equals ``aqi_value`` (inverse of Eq. 1)."""
-    grid = np.linspace(0, 1000, 100001)
-    values = iaqi(grid, "PM2.5", "24h", standard=standard, rounding=None)
-    return float(np.interp(aqi_value, values, grid))
+    """PM2.5 24-h concentration [ug m-3] whose IAQI equals ``aqi_value`` (inverse of Eq. 1:
+    linear between the breakpoints of HJ 633-2012 Table 1)."""
+    bp, levels, _ = _table(standard).column("PM2.5", "24h")
+    return float(np.interp(aqi_value, levels, bp))
 
 
 def observed_alert_level(daily_pm25, rules: str | Path | AlertRules = "2018",

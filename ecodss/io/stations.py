@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import DataFileError, InvalidValueError, MissingFieldError, UnknownFieldError
+from ..met.dataset import UNIT_CONVERSIONS, met_attrs
 from ..validation import check_nonnegative, check_range, require_fields
 
 #: China Standard Time = UTC + 8 h (no daylight saving since 1991).
@@ -42,16 +43,14 @@ STATION_VARIABLES: dict[str, dict] = {
     "co": {"units": "mg m-3", "pollutant": True,
            "long_name": "CO mass concentration (mg m-3, the unit of HJ 633-2012)",
            "standard_name": "mass_concentration_of_carbon_monoxide_in_air"},
-    "air_temperature": {"units": "K", "standard_name": "air_temperature",
-                        "long_name": "air temperature"},
+    "air_temperature": met_attrs("air_temperature"),
     "dewpoint": {"units": "K", "standard_name": "dew_point_temperature",
                  "long_name": "dew-point temperature"},
-    "relative_humidity": {"units": "%", "standard_name": "relative_humidity",
-                          "long_name": "relative humidity"},
+    "relative_humidity": met_attrs("relative_humidity"),
     "air_pressure": {"units": "Pa", "standard_name": "air_pressure",
                      "long_name": "station-level air pressure"},
-    "wind_speed": {"units": "m s-1", "standard_name": "wind_speed", "long_name": "wind speed"},
-    "wind_direction": {"units": "degree", "standard_name": "wind_from_direction",
+    "wind_speed": {**met_attrs("wind_speed"), "long_name": "wind speed"},
+    "wind_direction": {**met_attrs("wind_direction"),
                        "long_name": "direction the wind blows from (0 = N, clockwise)"},
     "precipitation": {"units": "mm", "standard_name": "precipitation_amount",
                       "long_name": "precipitation in the hour"},
@@ -67,8 +66,9 @@ REQUIRED_COLUMNS = ("station_id", "lon", "lat", "time")
 # --------------------------------------------------------------------------- PRSA (UCI) file
 
 #: PRSA column → (ecodss name, scale, offset): value_ecodss = scale * value + offset.
-_PRSA_NUMERIC = {"pm2.5": ("pm25", 1.0, 0.0), "DEWP": ("dewpoint", 1.0, 273.15),
-                 "TEMP": ("air_temperature", 1.0, 273.15), "PRES": ("air_pressure", 100.0, 0.0),
+_DEGC_TO_K = UNIT_CONVERSIONS["air_temperature"]["degC"]
+_PRSA_NUMERIC = {"pm2.5": ("pm25", 1.0, 0.0), "DEWP": ("dewpoint", *_DEGC_TO_K),
+                 "TEMP": ("air_temperature", *_DEGC_TO_K), "PRES": ("air_pressure", 100.0, 0.0),
                  "Iws": ("wind_speed_cumulative", 1.0, 0.0), "Is": ("snow_hours", 1.0, 0.0),
                  "Ir": ("rain_hours", 1.0, 0.0)}
 #: ``cbwd`` codes of the PRSA file, stored as CF flags 1–4.
