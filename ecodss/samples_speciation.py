@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .apportion.bridge import SECTOR_PROFILES, SPECIES, source_profiles
+from .apportion.uncertainty import uncertainty_from_mdl
 
 SEED = 20250101
 GENERATOR_VERSION = 1
@@ -103,9 +104,8 @@ def make(seed: int = SEED) -> dict[str, pd.DataFrame]:
     ef = np.array([ERROR_FRACTION[s] for s in SPECIES])
     sigma = np.sqrt((ef * x_true) ** 2 + (0.5 * mdl) ** 2)
     x = x_true + rng.normal(size=x_true.shape) * sigma
-    below = x < mdl
-    x = np.where(below, 0.5 * mdl, x)
-    unc = np.where(below, 5.0 / 6.0 * mdl, np.sqrt((ef * x) ** 2 + (0.5 * mdl) ** 2))
+    x = np.where(x < mdl, 0.5 * mdl, x)
+    unc = uncertainty_from_mdl(x, mdl, ef).to_numpy()  # 5/6 MDL below the limit
     conc = pd.DataFrame(x, index=G.index, columns=list(SPECIES))
     outliers = []
     fw_row = int(np.argmin(np.abs(dates - pd.Timestamp(SPRING_FESTIVAL))))  # nearest sample

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ecodss.air import Receptors, gaussian_plume
+from ecodss.apportion.source_receptor import source_receptor
 from ecodss.emergency import plan
 from ecodss.inventory import Inventory
 from ecodss.met.dataset import met_from_dataframe
@@ -25,22 +25,12 @@ from ecodss.timeutil import daily_mean
 
 
 def sector_contributions(inv, met, stations, urban):
-    """Hourly PM2.5 contribution of each sector at each station [µg m-3] (source, receptor,
-    time), from the apportionment module if present, else directly from the plume model."""
-    kwargs = {"urban": urban, "area_subdivisions": 3}
-    try:
-        from ecodss.apportion.source_receptor import source_receptor
-
-        sr = source_receptor("gaussian_plume", inv, met, stations[["id", "x", "y"]],
-                             by="sector", pollutant="PM2.5", average=False, model_kwargs=kwargs)
-        return sr["contribution"].sel(species="PM2.5") if "species" in sr["contribution"].dims \
-            else sr["contribution"]
-    except ImportError:
-        rec = Receptors(x=stations["x"].to_numpy(float), y=stations["y"].to_numpy(float),
-                        names=tuple(stations["id"]))
-        conc = gaussian_plume(inv, met, rec, pollutant="PM2.5", split_by="sector",
-                              **kwargs)["concentration"]
-        return conc.rename(sector="source").transpose("source", "receptor", "time")
+    """Hourly PM2.5 contribution of each sector at each station [µg m-3] (time, source,
+    receptor), from the source–receptor matrix of the plume model."""
+    sr = source_receptor("gaussian_plume", inv, met, stations[["id", "x", "y"]], by="sector",
+                         pollutant="PM2.5", average=False,
+                         model_kwargs={"urban": urban, "area_subdivisions": 3})
+    return sr["contribution"].sel(species="PM2.5")
 
 
 def main():

@@ -24,7 +24,12 @@ import pandas as pd
 
 from ecodss.apportion.pmf_solver import ALPHA, fit_batch, normalize, random_start
 from ecodss.errors import InvalidValueError, ValidationError
-from ecodss.validation import check_finite, check_nonnegative, check_range
+from ecodss.validation import (
+    check_finite,
+    check_nonnegative,
+    check_range,
+    reject_unknown_fields,
+)
 
 __all__ = ["PMFResult", "pmf", "as_matrix", "species_statistics", "run_chunks"]
 
@@ -332,9 +337,7 @@ def pmf(X, U, n_factors: int, *, n_models: int = 20, robust: bool = True, seed=N
     X = as_matrix(X, "X")
     U = as_matrix(U, "U", like=X)
     _validate(X, U, n_factors)
-    if total is not None and total not in X.columns:
-        from ecodss.validation import reject_unknown_fields
-
+    if total is not None:
         reject_unknown_fields([total], list(X.columns), "pmf(total=...)")
     k = int(n_factors)
     x, u = X.to_numpy(), U.to_numpy()

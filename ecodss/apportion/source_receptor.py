@@ -157,7 +157,8 @@ class _InventoryModel:
         self.ids = table["id"].astype(str).to_numpy()
         self.rates = table[self.pollutant].to_numpy(float)
         self.labels = _source_labels(table, by, regions)
-        self.groups = sorted(set(self.labels))
+        groups, self._codes = np.unique(self.labels, return_inverse=True)
+        self.groups = groups.tolist()
 
     # -- model calls
     def _times(self):
@@ -215,11 +216,15 @@ class _InventoryModel:
                                  dim="source").rename(group="source")
         contrib = contrib.assign_coords(source=self.groups).transpose("time", "source",
                                                                       "receptor")
-        emission = np.array([self.rates[self.labels == g].sum() for g in self.groups])
         sp = {"species": [self.pollutant]}
-        return _Run(_clean(contrib).expand_dims(sp, axis=-1), _clean(total).expand_dims(
-            sp, axis=-1), xr.DataArray(emission[:, None], dims=("source", "species"),
-                                       coords={"source": self.groups, **sp}), weights)
+        return _Run(_clean(contrib).expand_dims(sp, axis=-1),
+                    _clean(total).expand_dims(sp, axis=-1), self.emission(), weights)
+
+    def emission(self) -> xr.DataArray:
+        """Emission rate of each group (source, species) [g s-1]."""
+        e = np.bincount(self._codes, weights=self.rates, minlength=len(self.groups))
+        return xr.DataArray(e[:, None], dims=("source", "species"),
+                            coords={"source": self.groups, "species": [self.pollutant]})
 
     def without(self, group) -> xr.DataArray:
         """Total concentration (time, receptor, species) with ``group``'s emissions removed."""
@@ -305,13 +310,17 @@ class _EulerianModel:
         ds = self._run(self.emissions, True)
         contrib = ds["tag_concentration"].isel(self.pick).rename(tag="source")
         total = ds["concentration"].isel(self.pick)
+        return _Run(_clean(contrib).transpose("time", "source", "receptor", "species"),
+                    _clean(total).transpose("time", "receptor", "species"), self.emission(),
+                    None)
+
+    def emission(self) -> xr.DataArray:
+        """Emission rate of each group and the (zero) boundary tag (source, species) [g s-1]."""
         e = self.emissions
         e = e.mean("time") if "time" in e.dims else e
         emission = e.sum(("z", "y", "x")).rename(sector="source")
         emission = emission.reindex(source=[*self.groups, BOUNDARY_TAG], fill_value=0.0)
-        return _Run(_clean(contrib).transpose("time", "source", "receptor", "species"),
-                    _clean(total).transpose("time", "receptor", "species"),
-                    _clean(emission).transpose("source", "species"), None)
+        return _clean(emission).transpose("source", "species")
 
     def without(self, group) -> xr.DataArray:
         if group == BOUNDARY_TAG:
@@ -458,8 +467,8 @@ def _load(path, cache_key, emission_hash, *args):
         return None
     if ds.attrs.get("emission_hash") == emission_hash:
         return ds
-    new = _runner(*args)  # cheap: groups and emission totals only, no model run
-    emission = _group_emission(new)
+    # cheap: groups and emission totals only, no model run
+    emission = _runner(*args).emission()
     ratio = xr.where(ds["emission"] > 0, emission / ds["emission"].where(ds["emission"] > 0),
                      1.0)
     warnings.warn(f"{path}: cached matrix (same met, grid and receptors) reused with different "
@@ -473,18 +482,6 @@ def _load(path, cache_key, emission_hash, *args):
     out["total"] = (ds["total"] + delta).assign_attrs(ds["total"].attrs)
     out.attrs.update({"emission_hash": emission_hash, "rescaled_from_cache": str(path)})
     return out
-
-
-def _group_emission(runner) -> xr.DataArray:
-    if isinstance(runner, _EulerianModel):
-        e = runner.emissions
-        e = e.mean("time") if "time" in e.dims else e
-        return _clean(e.sum(("z", "y", "x")).rename(sector="source").reindex(
-            source=[*runner.groups, BOUNDARY_TAG], fill_value=0.0)).transpose("source",
-                                                                              "species")
-    emission = np.array([runner.rates[runner.labels == g].sum() for g in runner.groups])
-    return xr.DataArray(emission[:, None], dims=("source", "species"),
-                        coords={"source": runner.groups, "species": [runner.pollutant]})
 
 
 def zero_out_check(model: str, emissions, met, receptors, sr: xr.Dataset, groups=None, *,

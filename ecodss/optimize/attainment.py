@@ -150,34 +150,37 @@ class AttainmentProblem:
             self.receptors = pd.RangeIndex(self.baseline.size, name="receptor")
         if self.variables is None:
             self.variables = pd.DataFrame({"variable": np.arange(n)})
+        self.groups = sp.csr_array((0, n)) if self.groups is None else sp.csr_array(self.groups)
+
+    def _target(self, target) -> np.ndarray:
+        """``target`` (default own) as a (receptor,) array [µg m-3], NaN = no target."""
+        return self.target if target is None else np.broadcast_to(
+            np.asarray(target, float), self.baseline.shape).copy()
 
     @classmethod
     def from_arrays(cls, cost, reduction, baseline, target, upper=1.0, groups=None,
                     receptor_region=None) -> AttainmentProblem:
         """A problem from plain arrays (e.g. a random benchmark)."""
-        return cls(cost, reduction, baseline, target, upper,
-                   None if groups is None else sp.csr_array(groups),
+        return cls(cost, reduction, baseline, target, upper, groups,
                    receptor_region=None if receptor_region is None
                    else np.asarray(receptor_region, dtype=object))
 
     def program(self, target=None) -> TargetProgram:
         """The :class:`~ecodss.optimize.solver.TargetProgram` for ``target`` (default own)."""
-        t = self.target if target is None else np.broadcast_to(
-            np.asarray(target, float), self.baseline.shape)
+        t = self._target(target)
         rows = np.flatnonzero(np.isfinite(t))
         n = self.cost.size
-        groups = self.groups if self.groups is not None else sp.csr_array((0, n))
+        g = self.groups.shape[0]
         names = np.array([f"target at receptor {self.receptors[r]!r}" for r in rows.tolist()],
                          dtype=object)
         return TargetProgram(self.cost, self.reduction[rows], self.baseline[rows] - t[rows],
-                             names, np.zeros(n), self.upper, groups,
-                             np.full(groups.shape[0], -np.inf), np.ones(groups.shape[0]))
+                             names, np.zeros(n), self.upper, self.groups, np.full(g, -np.inf),
+                             np.ones(g))
 
     def solve(self, target=None, *, diagnose_infeasible: bool = True,
               time_limit: float | None = None) -> AttainmentResult:
         """Solve the LP; shadow prices from the HiGHS duals; a report if infeasible."""
-        t = self.target if target is None else np.broadcast_to(
-            np.asarray(target, float), self.baseline.shape).copy()
+        t = self._target(target)
         program = self.program(t)
         scale = cost_scale(self.cost)
         program.c = program.c / scale  # O(1) costs: HiGHS tolerances are absolute
@@ -346,8 +349,8 @@ def max_uniform_reduction(problem: AttainmentProblem, receptors: np.ndarray) -> 
     n = problem.cost.size
     a = sp.hstack([problem.reduction[receptors], sp.csr_array(-np.ones((len(receptors), 1)))],
                   format="csr")
-    groups = problem.groups if problem.groups is not None else sp.csr_array((0, n))
-    groups = sp.hstack([groups, sp.csr_array((groups.shape[0], 1))], format="csr")
+    groups = sp.hstack([problem.groups, sp.csr_array((problem.groups.shape[0], 1))],
+                       format="csr")
     c = np.zeros(n + 1)
     c[-1] = -1.0
     prog = TargetProgram(c, a, np.zeros(len(receptors)), np.zeros(len(receptors), object),

@@ -227,7 +227,7 @@ def latin_hypercube(n: int, n_factors: int, *, upper=0.9, seed: int | None = 0,
 
 
 def run_design(case: RegionalDesignCase, design, *, scheduler: str = "threads",
-               num_workers: int | None = None) -> xr.DataArray:
+               num_workers: int | None = None) -> xr.Dataset:
     """Run every design row as one dask task (``dask.delayed``/``dask.compute``).
 
     Returns a Dataset: ``PM2.5`` (run, output) [µg m-3] and the design ``reduction``
