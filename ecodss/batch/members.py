@@ -136,15 +136,11 @@ def _cut_factors(params: dict, sectors, groups: dict) -> dict[str, float]:
 
 def _level_shares(level) -> dict[str, float]:
     """Inventory pollutant -> reduction share of alert ``level`` (2018 scheme), {} for 0/None."""
-    from ..emergency.alerts import REDUCTION_POLLUTANTS, load_rules
+    from ..emergency.alerts import load_rules
 
     if level in (None, 0):
         return {}
-    rules = load_rules()
-    table = rules.reduction_table()
-    if not 0 <= int(level) < len(table):
-        raise ConfigError(f"parameter 'level' = {level}: alert levels are 0-{len(table) - 1}")
-    row = dict(zip(REDUCTION_POLLUTANTS, table[int(level)], strict=True))
+    row = load_rules().reduction_shares(level)
     return {p: row[k] for k, pols in REDUCTION_COVERS.items() for p in pols}
 
 

@@ -126,6 +126,19 @@ class AlertRules(BaseModel):
         rows += [[lv.reduction[p] for p in REDUCTION_POLLUTANTS] for lv in self.levels]
         return np.asarray(rows)
 
+    def reduction_shares(self, level) -> dict[str, float]:
+        """Reduction share of each of :data:`REDUCTION_POLLUTANTS` at alert ``level`` (0 = none).
+
+        Raises
+        ------
+        ConfigError
+            ``level`` outside 0 … number of levels.
+        """
+        table = self.reduction_table()
+        if not 0 <= int(level) < len(table):
+            raise ConfigError(f"parameter 'level' = {level}: alert levels are 0-{len(table) - 1}")
+        return dict(zip(REDUCTION_POLLUTANTS, table[int(level)].tolist(), strict=True))
+
 
 def load_rules(rules: str | Path | Mapping | AlertRules = "2018") -> AlertRules:
     """Alert rules by name (``"2018"`` = bundled file), YAML path, mapping or instance."""

@@ -48,13 +48,13 @@ def rollback(conc, background, cut):
 
 def pollutant_cuts(params: dict) -> dict[str, float]:
     """Cut of each AQI pollutant from member parameters ``cut`` and/or ``level``."""
-    from ..emergency.alerts import REDUCTION_POLLUTANTS, load_rules
+    from ..emergency.alerts import load_rules
 
     cut = float(params.get("cut", 0.0))
     shares = dict.fromkeys(POLLUTANTS, 0.0)
     level = int(params.get("level", 0) or 0)
     if level:
-        row = dict(zip(REDUCTION_POLLUTANTS, load_rules().reduction_table()[level], strict=True))
+        row = load_rules().reduction_shares(level)
         shares.update({p: row[d] for p, d in LEVEL_DRIVER.items()})
     return {p: 1.0 - (1.0 - cut) * (1.0 - s) for p, s in shares.items()}
 
