@@ -651,7 +651,7 @@ def emissions_from_inventory(inventory, grid, interfaces=DEFAULT_INTERFACES,
     grid are left out (the spatial gridder warns). Returns (sector, species, z, y, x), or without
     ``sector`` when ``by_sector`` is False. Mass is conserved for in-domain sources.
     """
-    from ..inventory.spatial import grid_emissions
+    from ..inventory.spatial import grid_inventory
 
     z_if = np.asarray(interfaces, float)
     nz = z_if.size - 1
@@ -666,24 +666,24 @@ def emissions_from_inventory(inventory, grid, interfaces=DEFAULT_INTERFACES,
     iy, ix = grid.cell_index(pts["x"].to_numpy(float), pts["y"].to_numpy(float)) if len(pts) \
         else (np.zeros(0, int), np.zeros(0, int))
     inside = iy >= 0
+    emitted = [(s, INVENTORY_POLLUTANT[name]) for s, name in enumerate(species)
+               if INVENTORY_POLLUTANT[name] in inventory.pollutants]
     for g, sector in enumerate(sectors):  # a handful of sectors
         in_sector = np.ones(len(pts), bool) if sector == "all" else (
             pts["sector"].astype(str).to_numpy() == sector)
-        for s, name in enumerate(species):
-            pol = INVENTORY_POLLUTANT[name]
-            if pol not in inventory.pollutants:
-                continue
-            sel = in_sector & inside
-            np.add.at(out[g, s], (layer_of(he[sel]), iy[sel], ix[sel]),
-                      pts[pol].to_numpy(float)[sel])
-            if not len(areas):
-                continue
-            a = areas if sector == "all" else areas[areas["sector"].astype(str) == sector]
-            for height in np.unique(a["release_height"].to_numpy(float)):  # few height classes
-                sub = inventory.select(kind="area", ids=a.loc[a["release_height"] == height,
-                                                              "id"])
-                out[g, s, layer_of(height)] += grid_emissions(sub, grid, pol, kind="area",
-                                                              warn_outside=False).values
+        sel = in_sector & inside
+        cells = (layer_of(he[sel]), iy[sel], ix[sel])
+        for s, pol in emitted:
+            np.add.at(out[g, s], cells, pts[pol].to_numpy(float)[sel])
+        if not len(areas) or not emitted:
+            continue
+        a = areas if sector == "all" else areas[areas["sector"].astype(str) == sector]
+        for height in np.unique(a["release_height"].to_numpy(float)):  # few height classes
+            sub = inventory.select(kind="area", ids=a.loc[a["release_height"] == height, "id"])
+            gridded = grid_inventory(sub, grid, [pol for _, pol in emitted], kind="area",
+                                     warn_outside=False)  # weights once for all species
+            for s, pol in emitted:
+                out[g, s, layer_of(height)] += gridded[pol.replace(".", "_")].values
     da = xr.DataArray(out, dims=("sector", "species", "z", "y", "x"),
                       coords={"sector": sectors, "species": list(species)},
                       attrs={"units": "g s-1", "long_name": "emission rate per cell"})

@@ -107,7 +107,7 @@ def gridded_area_plume(emissions: xr.DataArray, met, *, release_height: float = 
     conc = conc.clip(min=0.0)  # FFT round-off (~1e-16 of the peak) must not make negatives
     rec = Receptors.grid(emissions["x"].values, emissions["y"].values)
     ds = to_dataset(conc.data, emissions["time"].values, rec, {},
-                     emissions.attrs.get("pollutant", emissions.name or "PM2.5"), urban,
-                     met["wind_speed"].values == 0.0)
+                    emissions.attrs.get("pollutant", emissions.name or "PM2.5"), urban,
+                    met["wind_speed"].values == 0.0)
     ds.attrs["method"] = "FFT convolution with a per-hour unit-cell transfer kernel"
     return ds

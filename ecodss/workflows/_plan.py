@@ -72,7 +72,7 @@ def source_cut_fractions(result, inventory, measures, pollutants) -> pd.DataFram
 def label_cut_fractions(fractions: pd.DataFrame, inventory, labels, by: str) -> pd.DataFrame:
     """Emission-weighted cut fractions of groups of sources (``labels`` of column ``by``)."""
     table = inventory._table("all")
-    key = table[by].astype(str).to_numpy() if by != "id" else table["id"].astype(str).to_numpy()
+    key = table[by].astype(str).to_numpy()
     e = table[list(fractions.columns)].to_numpy(float)
     cut = pd.DataFrame(e * fractions.to_numpy(float), columns=fractions.columns).groupby(key).sum()
     tot = pd.DataFrame(e, columns=fractions.columns).groupby(key).sum()

@@ -326,14 +326,13 @@ def write_products(result: CityForecast, grid: Grid, daily_field: xr.DataArray, 
     from .. import plot
 
     out.mkdir(parents=True, exist_ok=True)
-    ds = result.grid_pm25.assign_coords({k: v for k, v in grid.coords(lonlat=True).items()})
-    ds["daily_pm25"] = daily_field.assign_coords(
-        {k: v for k, v in grid.coords(lonlat=True).items()})
+    coords = grid.coords(lonlat=True)  # one projection to lon/lat for every variable
+    ds = result.grid_pm25.assign_coords(coords)
+    ds["daily_pm25"] = daily_field.assign_coords(coords)
     ds["daily_pm25"].attrs.update({"units": "ug m-3", "long_name": "daily mean PM2.5 (CST days)"})
     names = ["local_pm25", "pm25", "daily_pm25"]
     if daily_with is not None:
-        ds["daily_pm25_with_plan"] = daily_with.assign_coords(
-            {k: v for k, v in grid.coords(lonlat=True).items()})
+        ds["daily_pm25_with_plan"] = daily_with.assign_coords(coords)
         names.append("daily_pm25_with_plan")
     ds["crs"] = grid.crs_variable()
     for name in names:

@@ -59,14 +59,22 @@ def eulerian_emissions(sample, interfaces) -> xr.DataArray:
     nz = len(interfaces) - 1
     sectors = [str(s) for s in em["sector"].values]
     out = np.zeros((len(sectors), len(SPECIES), nz, em.sizes["y"], em.sizes["x"]))
-    for k, sector in enumerate(sectors):  # six sectors, each into its release layer
-        layer = min(INJECTION_LAYER.get(sector, 0), nz - 1)
-        for s, name in enumerate(SPECIES):
-            if name in EMITTED_AS:
-                out[k, s, layer] = tpy_to_gps(em[EMITTED_AS[name]].sel(sector=sector).values)
+    for s, name in enumerate(SPECIES):
+        if name in EMITTED_AS:
+            out[:, s] = sector_layers(em[EMITTED_AS[name]], nz)
     return xr.DataArray(out, dims=("sector", "species", "z", "y", "x"),
                         coords={"sector": sectors, "species": list(SPECIES)},
                         attrs={"units": "g s-1"})
+
+
+def sector_layers(em: xr.DataArray, nz: int) -> np.ndarray:
+    """Sector emissions (sector, y, x) [t/yr] as (sector, z, y, x) [g/s per cell], each sector in
+    its :data:`INJECTION_LAYER`."""
+    out = np.zeros((em.sizes["sector"], nz, em.sizes["y"], em.sizes["x"]))
+    for k, sector in enumerate(em["sector"].values):  # six sectors, each into its release layer
+        layer = min(INJECTION_LAYER.get(str(sector), 0), nz - 1)
+        out[k, layer] = tpy_to_gps(em.sel(sector=sector).transpose("y", "x").values)
+    return out
 
 
 def boundary_species(sample) -> dict:
@@ -254,18 +262,15 @@ def _with_plan(sample, result, surface, met, interfaces, params):
     owner = city_of_cells(sample)
     names = result.concentrations["city"].values.tolist()
     order = pd.Index(names).get_indexer(sample.cities["name"].astype(str))
-    on = _plan.alert_hours(result, times)[order][:, :]  # (sample city, time)
+    on = _plan.alert_hours(result, times)[order]  # (sample city, time)
     hours = np.flatnonzero(on.any(axis=0))
     t0, t1 = int(hours[0]), int(hours[-1]) + 1
     em = sample.emissions["PM2.5"]
     sectors = [str(s) for s in em["sector"].values]
     f = cuts.reindex([f"{c}-{s}" for c in sample.cities["id"] for s in sectors]).to_numpy(
         float).reshape(len(sample.cities), len(sectors))  # (city, sector)
-    nz = len(interfaces) - 1
-    static = np.zeros((nz,) + owner.shape)
-    for k, sector in enumerate(sectors):  # six sectors, each into its release layer
-        layer = min(INJECTION_LAYER.get(sector, 0), nz - 1)
-        static[layer] += tpy_to_gps(em.sel(sector=sector).values) * f[owner, k]
+    removed = sector_layers(em, len(interfaces) - 1) * f[owner].transpose(2, 0, 1)[:, None]
+    static = removed.sum(axis=0)  # (z, y, x) [g/s]
     on_cell = on[:, t0:t1][owner].transpose(2, 0, 1)  # (time, y, x)
     rates = xr.DataArray(on_cell[:, None, None] * static[None, None],
                          dims=("time", "species", "z", "y", "x"),
