@@ -136,7 +136,17 @@ def connect(path: Path, *, foreign_keys: bool = False) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA busy_timeout = 60000")
-    db.execute("PRAGMA journal_mode = WAL")
+    # Switching a new file to WAL needs an exclusive lock and SQLite reports "database is
+    # locked" at once, without the busy handler, when another process is opening it too
+    deadline = time.monotonic() + 60.0
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     db.execute("PRAGMA synchronous = FULL")
     if foreign_keys:
         db.execute("PRAGMA foreign_keys = ON")
