@@ -102,7 +102,7 @@ def add_parser(subparsers) -> None:
                    help="where job members run: threads, processes, local or tcp://HOST:PORT")
     s.add_argument("--workers", type=int, default=None, help="workers of the scheduler")
     s.add_argument("--jobs", type=_positive_int, default=1,
-                   help="jobs run at the same time (default 1), each on --workers workers")
+                   help="jobs run at the same time; only 1 is supported for now")
     s.add_argument("--max-body", type=int, default=1 << 20,
                    help="largest request body in bytes (default 1 MiB)")
     s.add_argument("--rate-limit", type=float, default=600.0,

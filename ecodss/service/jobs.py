@@ -51,8 +51,9 @@ class JobManager:
 
     def __init__(self, store: ServiceStore, processes: dict[str, Process], *, work_dir: Path,
                  scheduler: str = "threads", workers: int | None = None, max_jobs: int = 1):
-        if max_jobs < 1:
-            raise ValueError(f"max_jobs must be at least 1, not {max_jobs}")
+        if max_jobs != 1:  # two jobs at once crashed the server in CI (netCDF/HDF5 in threads)
+            raise ValueError(f"max_jobs = {max_jobs}: only 1 job at a time is supported; "
+                             "concurrent jobs are disabled until their netCDF I/O is serialised")
         self.store, self.processes = store, processes
         self.work_dir = Path(work_dir)
         self.scheduler, self.workers, self.max_jobs = scheduler, workers, max_jobs

@@ -264,22 +264,3 @@ def test_cancel_running_and_queued_jobs(server, wait_job):
     assert counts["running"] == 0 and counts["failed"] == 0
     assert counts["cancelled"] >= 1 and counts["done"] < 12
     assert counts["done"] + counts["cancelled"] + counts["queued"] == 12
-
-
-def test_jobs_run_concurrently_with_max_jobs(new_server, wait_job):
-    srv = new_server("--jobs", "2")
-    srv.start()
-    jobs = {}
-    with srv.client() as c:
-        for name, offset in (("one", 0), ("two", 10)):
-            body = {"inputs": {"name": name, "scenario": {"kind": "product", "factors": {
-                "x": [offset + k for k in range(4)], "sleep": [0.4]}}}}
-            jobs[offset] = c.post("/processes/slow/execution", json=body).json()["jobID"]
-        done = {offset: wait_job(c, job_id) for offset, job_id in jobs.items()}
-        assert all(j["status"] == "successful" for j in done.values())
-        a, b = done.values()
-        assert a["started"] < b["finished"] and b["started"] < a["finished"]  # they overlapped
-        for offset, job_id in jobs.items():  # each job has its own members' values
-            doc = c.get(f"/jobs/{job_id}/results").json()
-            aqi = sorted(r["aqi"][0] for r in doc["results"]["cities"])
-            assert aqi == [100.0 + offset + k for k in range(4)]
